@@ -1,0 +1,62 @@
+# The two commands of the README. Each sets up everything it needs on a fresh Debian machine:
+# a virtual environment in .venv, the Python packages, and the Debian programs (Graphviz's dot,
+# and Chromium for the browser test) when they are missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean system-dot system-chromium
+
+demo: $(VENV)/.demo-deps system-dot
+	$(BIN)/micrograd demo
+
+test: $(VENV)/.test-deps system-dot system-chromium
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.test-deps
+	$(BIN)/python demos/benchmark.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis
+
+# Installs a Debian package when its program is missing: with apt-get when we are root,
+# otherwise stops with the one command that installs it.
+define need_program
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "'$(1)' is missing: installing Debian's $(2) package"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+	  else \
+	    echo "micrograd needs '$(1)'. Install it with:  sudo apt-get install -y $(2)"; exit 1; \
+	  fi; }
+	@command -v $(1) >/dev/null 2>&1 || { echo "'$(1)' is still missing after installing $(2)"; exit 1; }
+endef
+
+system-dot:
+	$(call need_program,dot,graphviz)
+
+system-chromium:
+	$(call need_program,chromium,chromium)
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  rm -rf $(VENV); \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Python's venv module is missing: installing Debian's python3-venv package"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && \
+	    $(PYTHON) -m venv $(VENV); \
+	  else \
+	    echo "micrograd needs Python's venv module. Install it with:  sudo apt-get install -y python3-venv"; exit 1; \
+	  fi; }
+
+$(VENV)/.demo-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[plot]'
+	@touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,dev]'
+	@touch $@ $(VENV)/.demo-deps

@@ -1,0 +1,582 @@
+"""The scalar autograd engine: the Value node, the rule table, backward, grad and no_grad.
+
+Every op is one entry of ``RULES``: a forward function on floats and one local-derivative
+formula that returns d out / d operand for each operand. The formulas use only arithmetic and
+the functions defined here (``log``, ``exp``, ...), which accept plain floats and Values alike:
+``backward()`` calls them on floats, and ``grad(..., create_graph=True)`` calls them on the
+nodes themselves, so the gradient is a graph that can be differentiated again.
+
+Every value in a graph is a finite float: NaN and infinity are refused where they would enter
+(``Value(nan)``, a constant operand) and an op whose result would leave the domain or overflow
+raises an error that names the op and its operands, never returning a wrong number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from numbers import Real
+from typing import Union
+
+Number = Union[int, float]
+Operand = Union["Value", float]
+
+
+class DomainError(ValueError):
+    """An op was applied outside its mathematical domain, e.g. log(-1.0)."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Forward functions on floats. Each refuses what is outside its domain, naming op and operands.
+
+
+def _add(a: float, b: float) -> float:
+    return a + b
+
+
+def _sub(a: float, b: float) -> float:
+    return a - b
+
+
+def _mul(a: float, b: float) -> float:
+    return a * b
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0.0:
+        raise ZeroDivisionError(f"{a!r} / {b!r}: division by zero")
+    return a / b
+
+
+def _pow(a: float, n: float) -> float:
+    if a == 0.0 and n < 0:
+        raise ZeroDivisionError(f"{a!r} ** {n!r}: zero cannot be raised to a negative power")
+    if a < 0.0 and not float(n).is_integer():
+        raise DomainError(
+            f"({a!r}) ** {n!r}: a negative base needs an integer exponent (the result would be complex)"
+        )
+    return a**n
+
+
+def _pow_positive_base(a: float, b: float) -> float:
+    if a <= 0.0:
+        raise DomainError(
+            f"({a!r}) ** {b!r}: with a Value exponent the base must be > 0, since d/db = out * log(base)"
+        )
+    return a**b
+
+
+def _log(a: float) -> float:
+    if a <= 0.0:
+        raise DomainError(f"log({a!r}): log is defined only for inputs > 0")
+    return math.log(a)
+
+
+def _sqrt(a: float) -> float:
+    if a < 0.0:
+        raise DomainError(f"sqrt({a!r}): sqrt is defined only for inputs >= 0")
+    return math.sqrt(a)
+
+
+def _sigmoid(a: float) -> float:
+    # Two forms, so that neither exp(-a) nor exp(a) can overflow.
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+def _relu(a: float) -> float:
+    return a if a > 0.0 else 0.0
+
+
+def _sign(a: Operand) -> float:
+    return 1.0 if a > 0 else -1.0 if a < 0 else 0.0
+
+
+def _linear(*wxb: float) -> float:
+    n = len(wxb) // 2
+    net = wxb[-1]
+    for w, x in zip(wxb[:n], wxb[n : 2 * n]):
+        net += w * x
+    return net
+
+
+def _linear_local(*wxb_out: Operand) -> tuple[Operand, ...]:
+    # operands are (w_1..w_n, x_1..x_n, b): d net/d w_i = x_i, d net/d x_i = w_i, d net/d b = 1
+    n = (len(wxb_out) - 2) // 2
+    return (*wxb_out[n : 2 * n], *wxb_out[:n], 1.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# The rule table
+
+
+@dataclass(frozen=True)
+class Op:
+    """An op: its name (what ``node._op`` shows), its forward on floats, and its local derivatives.
+
+    ``local(*operands, out)`` returns d out / d operand for every operand, in order. ``arity`` is
+    1 or 2 for ops whose operands sit in a node's ``_a``/``_b`` slots, -1 for n-ary ops whose
+    operands are the tuple in ``_a``, and 0 for a leaf. A node's label rides on its op record (a
+    copy made only for labelled nodes), so an unlabelled node costs five slots and its float.
+    """
+
+    name: str
+    forward: Callable[..., float]
+    local: Callable[..., tuple[Operand | None, ...]]
+    arity: int
+    infix: bool = False
+    label: str = ""
+
+    def describe(self, data: Sequence[float]) -> str:
+        """The op applied to the given operand values, as a person writes it: ``exp(2.0)``."""
+        if self.infix:
+            return f" {self.name} ".join(repr(x) for x in data)
+        return f"{self.name}({', '.join(repr(x) for x in data)})"
+
+    def labelled(self, label: str) -> Op:
+        return self if label == self.label else replace(self, label=label)
+
+
+def _no_local(*_: Operand) -> tuple[Operand, ...]:
+    return ()
+
+
+LEAF = Op("", float, _no_local, arity=0)
+
+# One line per op: the forward, then the local derivative of each operand as a student writes it.
+RULES: dict[str, Op] = {
+    "+": Op("+", _add, lambda a, b, out: (1.0, 1.0), arity=2, infix=True),
+    "-": Op("-", _sub, lambda a, b, out: (1.0, -1.0), arity=2, infix=True),
+    "*": Op("*", _mul, lambda a, b, out: (b, a), arity=2, infix=True),
+    "/": Op("/", _div, lambda a, b, out: (1.0 / b, -out / b), arity=2, infix=True),
+    # a ** n with n a number, not a node: only the base gets a derivative
+    "**": Op("**", _pow, lambda a, n, out: (n * a ** (n - 1), None), arity=2, infix=True),
+    # a ** b with b a node
+    "pow": Op("**", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1), out * log(a)), arity=2, infix=True),
+    "neg": Op("neg", lambda a: -a, lambda a, out: (-1.0,), arity=1),
+    "exp": Op("exp", math.exp, lambda a, out: (out,), arity=1),
+    "log": Op("log", _log, lambda a, out: (1.0 / a,), arity=1),
+    "sqrt": Op("sqrt", _sqrt, lambda a, out: (0.5 / out,), arity=1),
+    "tanh": Op("tanh", math.tanh, lambda a, out: (1.0 - out**2,), arity=1),
+    "sigmoid": Op("sigmoid", _sigmoid, lambda a, out: (out * (1.0 - out),), arity=1),
+    "relu": Op("relu", _relu, lambda a, out: (1.0 if out > 0 else 0.0,), arity=1),
+    "abs": Op("abs", abs, lambda a, out: (_sign(a),), arity=1),
+    # n-ary: a neuron's weighted sum w.x + b as one node, and a sum of many terms
+    "linear": Op("linear", _linear, _linear_local, arity=-1),
+    "sum": Op("sum", lambda *xs: math.fsum(xs), lambda *xs_out: (1.0,) * (len(xs_out) - 1), arity=-1),
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Recording switch
+
+_recording = True
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block ops compute values but record no graph (results are leaves)."""
+    global _recording
+    previous, _recording = _recording, False
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+def is_grad_enabled() -> bool:
+    return _recording
+
+
+def _number(x: object, where: str) -> float:
+    """A Python number as a finite float, or a TypeError/ValueError that names it."""
+    if isinstance(x, float) and math.isfinite(x):
+        return x
+    if isinstance(x, (bool, str, bytes)) or not isinstance(x, Real):
+        if isinstance(x, Value):
+            raise TypeError(f"{where}: got a Value where a number was expected; pass the Value itself or its .data")
+        raise TypeError(f"{where}: expected a real number (int or float), got {type(x).__name__} {x!r}")
+    value = float(x)
+    if not math.isfinite(value):
+        raise ValueError(
+            f"{where}: {value!r} is not a finite number; every value in a graph is finite, "
+            "so a NaN or infinity can never spread silently"
+        )
+    return value
+
+
+# ----------------------------------------------------------------------------------------------
+# The node
+
+
+class Value:
+    """One scalar in a computation graph: its ``data``, its ``grad``, and the op that made it."""
+
+    __slots__ = ("data", "grad", "_rule", "_a", "_b")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        self.data = _number(data, f"Value({data!r})")
+        self.grad = 0.0
+        self._rule = LEAF.labelled(label) if label else LEAF
+        self._a: Operand | tuple[Operand, ...] | None = None
+        self._b: Operand | None = None
+
+    # -- what graph-walking code reads ------------------------------------------------------
+
+    @property
+    def _op(self) -> str:
+        """The op's name, '' for a leaf (as in the classic micrograd)."""
+        return self._rule.name
+
+    @property
+    def _prev(self) -> tuple[Value, ...]:
+        """The distinct operand nodes, in order (constants are not nodes)."""
+        return tuple(dict.fromkeys(x for x in self.operands() if isinstance(x, Value)))
+
+    @property
+    def label(self) -> str:
+        return self._rule.label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"label must be a str, got {type(text).__name__} {text!r}")
+        self._rule = self._rule.labelled(text)
+
+    def operands(self) -> tuple[Operand, ...]:
+        """The op's operands in order: nodes, and numbers where an operand was a constant."""
+        arity = self._rule.arity
+        if arity == 2:
+            return (self._a, self._b)  # type: ignore[return-value]
+        if arity == 1:
+            return (self._a,)  # type: ignore[return-value]
+        if arity == -1:
+            return self._a  # type: ignore[return-value]
+        return ()
+
+    def local_grads(self) -> tuple[float, ...]:
+        """d self / d operand for each operand, as numbers (what backward multiplies by)."""
+        operands = self.operands()
+        return _local(self._rule, [_data(x) for x in operands], self.data)  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
+
+    # -- arithmetic -------------------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        return _apply2(RULES["+"], self, other)
+
+    def __radd__(self, other: Operand) -> Value:
+        return _apply2(RULES["+"], other, self)
+
+    def __sub__(self, other: Operand) -> Value:
+        return _apply2(RULES["-"], self, other)
+
+    def __rsub__(self, other: Operand) -> Value:
+        return _apply2(RULES["-"], other, self)
+
+    def __mul__(self, other: Operand) -> Value:
+        return _apply2(RULES["*"], self, other)
+
+    def __rmul__(self, other: Operand) -> Value:
+        return _apply2(RULES["*"], other, self)
+
+    def __truediv__(self, other: Operand) -> Value:
+        return _apply2(RULES["/"], self, other)
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return _apply2(RULES["/"], other, self)
+
+    def __pow__(self, other: Operand) -> Value:
+        op = RULES["pow"] if isinstance(other, Value) else RULES["**"]
+        return _apply2(op, self, other)
+
+    def __rpow__(self, other: Operand) -> Value:
+        return _apply2(RULES["pow"], other, self)
+
+    def __neg__(self) -> Value:
+        return _apply1(RULES["neg"], self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _apply1(RULES["abs"], self)
+
+    def exp(self) -> Value:
+        return _apply1(RULES["exp"], self)
+
+    def log(self) -> Value:
+        return _apply1(RULES["log"], self)
+
+    def sqrt(self) -> Value:
+        return _apply1(RULES["sqrt"], self)
+
+    def tanh(self) -> Value:
+        return _apply1(RULES["tanh"], self)
+
+    def sigmoid(self) -> Value:
+        return _apply1(RULES["sigmoid"], self)
+
+    def relu(self) -> Value:
+        return _apply1(RULES["relu"], self)
+
+    def abs(self) -> Value:
+        return _apply1(RULES["abs"], self)
+
+    # Ordering compares data (handy for max, sorting and relu's rule); == stays identity, so
+    # Values can be dict keys and set members as graph-walking code expects.
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data(other)
+
+    __hash__ = object.__hash__
+
+    # -- backward ---------------------------------------------------------------------------
+
+    def backward(self) -> None:
+        """Backpropagate from this node: set its grad to 1, then add d self/d node into every node.
+
+        As in the classic micrograd, gradients accumulate: call ``zero_grad`` (or set ``.grad`` to
+        0) between passes, or a second call adds the same gradients again.
+        """
+        order = topological_order(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+
+    def _backward(self) -> None:
+        """Add this node's grad times each local derivative into its operand nodes' grads."""
+        rule = self._rule
+        if rule.arity == 0:
+            return
+        operands = self.operands()
+        upstream = self.grad
+        for x, local in zip(operands, _local(rule, [_data(x) for x in operands], self.data)):
+            if isinstance(x, Value):
+                x.grad += upstream * local  # type: ignore[operator]
+
+
+# ----------------------------------------------------------------------------------------------
+# Building nodes
+
+
+def _data(x: Operand) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+def _node(rule: Op, data: float, a: object, b: object = None) -> Value:
+    out = Value.__new__(Value)
+    out.data = data
+    out.grad = 0.0
+    if _recording:
+        out._rule, out._a, out._b = rule, a, b
+    else:
+        out._rule, out._a, out._b = LEAF, None, None
+    return out
+
+
+def _forward(rule: Op, data: Sequence[float]) -> float:
+    try:
+        out = rule.forward(*data)
+    except OverflowError:
+        out = math.inf
+    if not math.isfinite(out):
+        raise OverflowError(f"{rule.describe(data)}: the result overflows a float (|x| > 1.8e308)")
+    return out
+
+
+def _operand(x: object, rule: Op) -> Operand:
+    return x if isinstance(x, Value) else _number(x, f"operand of {rule.name or 'op'}")
+
+
+def _apply1(rule: Op, a: Value) -> Value:
+    return _node(rule, _forward(rule, (a.data,)), a)
+
+
+def _apply2(rule: Op, a: object, b: object) -> Value:
+    if not isinstance(a, (Value, Real)) or not isinstance(b, (Value, Real)):
+        return NotImplemented
+    a, b = _operand(a, rule), _operand(b, rule)
+    return _node(rule, _forward(rule, (_data(a), _data(b))), a, b)
+
+
+def _local(rule: Op, data: Sequence[float], out: float) -> tuple[float | None, ...]:
+    try:
+        return rule.local(*data, out)  # type: ignore[no-any-return]
+    except (ArithmeticError, ValueError) as exc:
+        raise type(exc)(
+            f"backward through {rule.describe(data)} = {out!r}: its local derivative is not finite ({exc})"
+        ) from exc
+
+
+def linear(weights: Sequence[Value], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
+    """A neuron's weighted sum ``sum_i w_i * x_i + b`` as ONE node (backward: the delta rule)."""
+    if len(weights) != len(inputs):
+        raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs; they must match")
+    rule = RULES["linear"]
+    operands = tuple(_operand(x, rule) for x in (*weights, *inputs, bias))
+    return _node(rule, _forward(rule, [_data(x) for x in operands]), operands)
+
+
+def total(terms: Iterable[Operand]) -> Value:
+    """The sum of many terms as ONE node, instead of a chain of n - 1 additions."""
+    rule = RULES["sum"]
+    operands = tuple(_operand(x, rule) for x in terms)
+    if not operands:
+        raise ValueError("total: no terms to add; pass at least one Value or number")
+    return _node(rule, _forward(rule, [_data(x) for x in operands]), operands)
+
+
+# Functions that take floats and Values alike: the rule table's formulas are written with these.
+
+
+def _unary(name: str) -> Callable[[Operand], Operand]:
+    rule = RULES[name]
+
+    def f(x: Operand) -> Operand:
+        if isinstance(x, Value):
+            return _apply1(rule, x)
+        value = _number(x, f"{name}({x!r})")
+        return _forward(rule, (value,))
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"{name}(x) for a float or a Value (then it is recorded in the graph)."
+    return f
+
+
+exp = _unary("exp")
+log = _unary("log")
+sqrt = _unary("sqrt")
+tanh = _unary("tanh")
+sigmoid = _unary("sigmoid")
+relu = _unary("relu")
+
+# ----------------------------------------------------------------------------------------------
+# Walking the graph
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node that ``root`` depends on, operands before the nodes that use them (iterative)."""
+    order: list[Value] = []
+    visited: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, operands_done = stack.pop()
+        if operands_done:
+            order.append(node)
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            for x in node.operands():
+                if isinstance(x, Value) and x not in visited:
+                    stack.append((x, False))
+    return order
+
+
+def grad(
+    output: Value, inputs: Sequence[Value], create_graph: bool = False
+) -> list[float] | list[Value]:
+    """d output / d input for each input, leaving every ``.grad`` untouched.
+
+    With ``create_graph=True`` the results are Values built from the rule table's formulas, so
+    they can be differentiated again (second derivatives, mixed partials, Hessian-vector products).
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"grad: every input must be a Value, got {type(x).__name__} {x!r}")
+    grads: dict[Value, Operand] = {output: Value(1.0) if create_graph else 1.0}
+    for node in reversed(topological_order(output)):
+        upstream = grads.get(node)
+        if upstream is None or node._rule.arity == 0:
+            continue
+        operands = node.operands()
+        if create_graph:
+            locals_ = _local(node._rule, operands, node)  # type: ignore[arg-type]
+        else:
+            locals_ = _local(node._rule, [_data(x) for x in operands], node.data)
+        for x, local in zip(operands, locals_):
+            if isinstance(x, Value):
+                contribution = upstream * local  # type: ignore[operator]
+                previous = grads.get(x)
+                grads[x] = contribution if previous is None else previous + contribution
+    zero: Operand = Value(0.0) if create_graph else 0.0
+    return [grads.get(x, zero) for x in inputs]  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------------------------
+# Checking a derivation
+
+
+@dataclass
+class GradcheckResult:
+    """The engine's gradients beside central finite differences, and the worst mismatch."""
+
+    analytic: list[float]
+    numeric: list[float]
+    worst_index: int
+    worst_abs_error: float
+    worst_rel_error: float
+    ok: bool
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        i = self.worst_index
+        verdict = "ok" if self.ok else "MISMATCH"
+        return (
+            f"gradcheck {verdict}: worst at input {i}: engine {self.analytic[i]!r} vs finite "
+            f"difference {self.numeric[i]!r} (abs error {self.worst_abs_error:.3g}, "
+            f"rel error {self.worst_rel_error:.3g})"
+        )
+
+
+def gradcheck(
+    f: Callable[..., Value],
+    inputs: Sequence[Number],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> GradcheckResult:
+    """Compare d f / d input from the engine with central differences (f(x+eps) - f(x-eps)) / 2eps.
+
+    ``f`` takes one Value per input and returns a Value. The result is truthy when every gradient
+    agrees within ``atol + rtol * |numeric|``; printing it names the worst input.
+    """
+    xs = [_number(x, f"gradcheck input {i}") for i, x in enumerate(inputs)]
+    if not xs:
+        raise ValueError("gradcheck: no inputs; pass at least one number")
+    nodes = [Value(x) for x in xs]
+    out = f(*nodes)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
+    analytic = [float(g) for g in grad(out, nodes)]  # type: ignore[arg-type]
+    numeric = []
+    with no_grad():
+        for i in range(len(xs)):
+            up, down = list(xs), list(xs)
+            up[i] += eps
+            down[i] -= eps
+            numeric.append((f(*map(Value, up)).data - f(*map(Value, down)).data) / (2 * eps))
+    errors = [abs(a - n) for a, n in zip(analytic, numeric)]
+    excess = [e - (atol + rtol * abs(n)) for e, n in zip(errors, numeric)]
+    worst = max(range(len(xs)), key=excess.__getitem__)
+    rel = errors[worst] / max(abs(numeric[worst]), 1e-300)
+    return GradcheckResult(analytic, numeric, worst, errors[worst], rel, max(excess) <= 0.0)
