@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from numbers import Real
 from typing import Union
 
-Number = Union[int, float]
+Number = Union[int, float]  # noqa: UP007 (a runtime alias: `int | float` needs no quotes, but "Value" does)
 Operand = Union["Value", float]
 
 
@@ -156,7 +156,7 @@ RULES: dict[str, Op] = {
     # a ** n with n a number, not a node: only the base gets a derivative
     "**": Op("**", _pow, lambda a, n, out: (n * a ** (n - 1), None), arity=2, infix=True),
     # a ** b with b a node
-    "pow": Op("**", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1), out * log(a)), arity=2, infix=True),
+    "pow": Op("**", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1), out * log(a)), 2, infix=True),
     "neg": Op("neg", lambda a: -a, lambda a, out: (-1.0,), arity=1),
     "exp": Op("exp", math.exp, lambda a, out: (out,), arity=1),
     "log": Op("log", _log, lambda a, out: (1.0 / a,), arity=1),
@@ -198,7 +198,7 @@ def _number(x: object, where: str) -> float:
         return x
     if isinstance(x, (bool, str, bytes)) or not isinstance(x, Real):
         if isinstance(x, Value):
-            raise TypeError(f"{where}: got a Value where a number was expected; pass the Value itself or its .data")
+            raise TypeError(f"{where}: got a Value where a number was expected; pass its .data instead")
         raise TypeError(f"{where}: expected a real number (int or float), got {type(x).__name__} {x!r}")
     value = float(x)
     if not math.isfinite(value):
