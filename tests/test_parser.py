@@ -1,0 +1,330 @@
+"""The expression parser: what it accepts builds the same values and gradients as torch (float64),
+and everything outside the whitelist is refused with the column of the problem."""
+
+import ast
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from micrograd import Value, topological_order
+from micrograd.parser import (
+    MAX_DEPTH,
+    MAX_EXPONENT,
+    MAX_LENGTH,
+    MAX_NODES,
+    ExpressionError,
+    build,
+    parse,
+    parse_assignments,
+)
+
+REL = 1e-12
+
+
+def close(a: float, b: float, rel: float = REL) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-13)
+
+
+def check_against_torch(source, values, torch_fn):
+    """Build ``source`` with the parser and ``torch_fn`` with torch; values and gradients must agree."""
+    out, leaves = build(source, values)
+    out.backward()
+    tensors = {name: torch.tensor(v, dtype=torch.float64, requires_grad=True) for name, v in values.items()}
+    expected = torch_fn(tensors)
+    expected.backward()
+    assert close(out.data, expected.item()), (source, out.data, expected.item())
+    for name, leaf in leaves.items():
+        assert close(leaf.grad, tensors[name].grad.item()), (source, name, leaf.grad, tensors[name].grad.item())
+
+
+# ----------------------------------------------------------------------------------------------
+# What is accepted: values and gradients against torch
+
+
+def test_the_classic_neuron_matches_torch():
+    values = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+    check_against_torch(
+        "tanh(x1*w1 + x2*w2 + b)",
+        values,
+        lambda t: torch.tanh(t["x1"] * t["w1"] + t["x2"] * t["w2"] + t["b"]),
+    )
+
+
+CASES = [
+    ("x + y", lambda t: t["x"] + t["y"]),
+    ("x - y", lambda t: t["x"] - t["y"]),
+    ("x * y", lambda t: t["x"] * t["y"]),
+    ("x / y", lambda t: t["x"] / t["y"]),
+    ("x ** 3", lambda t: t["x"] ** 3),
+    ("x ** -2.5", lambda t: t["x"] ** -2.5),
+    ("x ** y", lambda t: t["x"] ** t["y"]),
+    ("2 ** x * y", lambda t: 2.0 ** t["x"] * t["y"]),
+    ("-x + +y", lambda t: -t["x"] + t["y"]),
+    ("tanh(x) * y", lambda t: torch.tanh(t["x"]) * t["y"]),
+    ("exp(x) + y", lambda t: torch.exp(t["x"]) + t["y"]),
+    ("log(x) * y", lambda t: torch.log(t["x"]) * t["y"]),
+    ("sqrt(x) / y", lambda t: torch.sqrt(t["x"]) / t["y"]),
+    ("sigmoid(x - y)", lambda t: torch.sigmoid(t["x"] - t["y"])),
+    ("relu(x - y) + relu(y - x)", lambda t: torch.relu(t["x"] - t["y"]) + torch.relu(t["y"] - t["x"])),
+    ("abs(y - x) * x", lambda t: torch.abs(t["y"] - t["x"]) * t["x"]),
+    ("x * x * y", lambda t: t["x"] * t["x"] * t["y"]),  # a variable used twice: contributions add up
+    ("(x + 2*3) / (1 - 0.5) ** 2", lambda t: (t["x"] + 6.0) / 0.25),
+    ("1.5e-3 * x + y", lambda t: 1.5e-3 * t["x"] + t["y"]),
+]
+
+
+@pytest.mark.parametrize("source,torch_fn", CASES, ids=[c[0] for c in CASES])
+def test_every_allowed_construct_matches_torch(source, torch_fn):
+    values = {"x": 1.3, "y": 0.7}
+    if "y" not in parse(source).names:
+        values.pop("y")
+    check_against_torch(source, values, torch_fn)
+
+
+def random_expressions(depth: int):
+    """Pairs (text, torch function) built side by side, so torch is an independent oracle."""
+    leaf = st.one_of(
+        st.sampled_from(["a", "b", "c"]).map(lambda n: (n, lambda t, n=n: t[n])),
+        st.floats(0.25, 3.0).map(lambda v: (repr(v), lambda t, v=v: torch.tensor(v, dtype=torch.float64))),
+    )
+    if depth == 0:
+        return leaf
+
+    def combine(inner):
+        two = st.tuples(inner, inner)
+        return st.one_of(
+            two.map(lambda p: (f"({p[0][0]}) + ({p[1][0]})", lambda t: p[0][1](t) + p[1][1](t))),
+            two.map(lambda p: (f"({p[0][0]}) - ({p[1][0]})", lambda t: p[0][1](t) - p[1][1](t))),
+            two.map(lambda p: (f"({p[0][0]}) * ({p[1][0]})", lambda t: p[0][1](t) * p[1][1](t))),
+            two.map(lambda p: (f"({p[0][0]}) / (1 + ({p[1][0]}) ** 2)", lambda t: p[0][1](t) / (1 + p[1][1](t) ** 2))),
+            inner.map(lambda p: (f"tanh({p[0]})", lambda t: torch.tanh(p[1](t)))),
+            inner.map(lambda p: (f"sigmoid({p[0]})", lambda t: torch.sigmoid(p[1](t)))),
+            inner.map(lambda p: (f"exp(tanh({p[0]}))", lambda t: torch.exp(torch.tanh(p[1](t))))),
+            inner.map(lambda p: (f"log(1 + ({p[0]}) ** 2)", lambda t: torch.log(1 + p[1](t) ** 2))),
+            inner.map(lambda p: (f"sqrt(1 + abs({p[0]}))", lambda t: torch.sqrt(1 + torch.abs(p[1](t))))),
+            inner.map(lambda p: (f"-({p[0]})", lambda t: -p[1](t))),
+        )
+
+    return st.recursive(leaf, combine, max_leaves=8)
+
+
+@given(
+    random_expressions(3),
+    st.floats(-2, 2, allow_subnormal=False),
+    st.floats(-2, 2, allow_subnormal=False),
+    st.floats(-2, 2, allow_subnormal=False),
+)
+def test_random_expressions_match_torch(pair, a, b, c):
+    source, torch_fn = pair
+    try:
+        names = parse(source).names
+    except ExpressionError as exc:
+        # only a text without any variable is refused (nothing to differentiate)
+        assert "no variables" in str(exc)
+        return
+    values = {name: v for name, v in zip("abc", (a, b, c)) if name in names}
+    out, leaves = build(source, values)
+    out.backward()
+    tensors = {n: torch.tensor(v, dtype=torch.float64, requires_grad=True) for n, v in values.items()}
+    expected = torch_fn(tensors)
+    expected.backward()
+    assert math.isclose(out.data, expected.item(), rel_tol=1e-10, abs_tol=1e-12), source
+    for name, leaf in leaves.items():
+        assert math.isclose(leaf.grad, tensors[name].grad.item(), rel_tol=1e-9, abs_tol=1e-12), (source, name)
+
+
+def test_each_variable_is_one_leaf_labelled_with_its_name():
+    out, leaves = build("x*w + x", {"x": 2.0, "w": 3.0})
+    leaf_nodes = [node for node in topological_order(out) if not node._op]
+    assert sorted(node.label for node in leaf_nodes) == ["w", "x"]
+    assert leaves["x"].label == "x" and leaves["x"].data == 2.0
+    out.backward()
+    assert leaves["x"].grad == 4.0  # d(xw + x)/dx = w + 1, reached by two paths
+
+
+def test_short_subexpressions_label_their_nodes_with_their_text():
+    out, _ = build("tanh(x1*w1 + b)", {"x1": 2.0, "w1": -3.0, "b": 6.88})
+    labels = [node.label for node in topological_order(out) if node._op]
+    assert labels == ["x1*w1", "x1*w1 + b", "tanh(x1*w1 + b)"]
+
+
+def test_names_are_listed_in_order_of_appearance():
+    assert parse("b * a + c * a").names == ("b", "a", "c")
+
+
+def test_constants_are_not_nodes():
+    out, _ = build("x * 2", {"x": 1.5})
+    assert out.operands() == (out.operands()[0], 2.0)
+    assert len(topological_order(out)) == 2
+
+
+def test_unicode_names_are_variables():
+    out, leaves = build("θ * 2", ["θ=1.5"])
+    assert out.data == 3.0 and leaves["θ"].label == "θ"
+
+
+# ----------------------------------------------------------------------------------------------
+# What is refused: one line naming the problem, and the column where it is
+
+def balanced_sum(leaves: int) -> str:
+    """x + x + ... as a balanced tree: many parts, shallow nesting."""
+    if leaves == 1:
+        return "x"
+    return f"({balanced_sum(leaves // 2)}+{balanced_sum(leaves - leaves // 2)})"
+
+
+REFUSED = [
+    # (expression, words of the message, 1-based column or None)
+    ("x.real", "attribute access", 1),
+    ("x[0]", "subscripts", 1),
+    ("lambda: x", "lambdas", 1),
+    ("[x for x in y]", "comprehensions", 1),
+    ("(x for x in y)", "comprehensions", 1),
+    ("'x' * y", "a string", 1),
+    ("f'{x}'", "a string", 1),
+    ("x * True", "True", 5),
+    ("1j * x", "1j", 1),
+    ("x < y", "comparisons", 1),
+    ("x and y", "'and'/'or'", 1),
+    ("x if y else z", "conditional", 1),
+    ("(x := 2)", "assignments", 2),
+    ("[x, y]", "lists", 1),
+    ("x, y", "tuples", 1),
+    ("x // 2", "operator //", 3),
+    ("x % 2", "operator %", 3),
+    ("x @ y", "operator @", 3),
+    ("x ^ y", "operator ^", 3),
+    ("~x", "operator ~", 1),
+    ("not x", "operator not", 1),
+    ("foo(x)", "unknown function 'foo'", 1),
+    ("__import__('os')", "unknown function '__import__'", 1),
+    ("x.tanh()", "attribute access", 1),
+    ("tanh(x, y)", "exactly one argument, got 2", 9),
+    ("tanh()", "exactly one argument, got 0", 1),
+    ("tanh(x=1)", "no keyword arguments", 6),
+    ("tanh(*x)", "starred", 6),
+    ("tanh + x", "tanh is a function", 1),
+    ("x +", "not a valid expression", None),
+    ("", "empty", None),
+    ("2 * 3", "no variables", None),
+    ("x\ny", "one line", 2),
+    ("x ** 1001", "exponent 1001.0 is too large", 6),
+    ("x ** -(10 ** 4)", "exponent -10000.0 is too large", 6),
+    ("1e400 * x", "too large for a float", 1),
+    ("10 ** 400 * x", "overflows", 4),
+    ("x" * (MAX_LENGTH + 1), f"limit is {MAX_LENGTH}", None),
+    ("-" * (MAX_DEPTH + 5) + "x", "nested too deeply", MAX_DEPTH + 1),
+    (balanced_sum(MAX_NODES // 2 + 1), f"more than {MAX_NODES} parts", None),
+    ("-" * (MAX_LENGTH - 1) + "x", "nested too deeply", None),
+]
+
+
+@pytest.mark.parametrize("source,words,column", REFUSED, ids=[r[0][:20] for r in REFUSED])
+def test_anything_outside_the_whitelist_is_refused_with_its_column(source, words, column):
+    with pytest.raises(ExpressionError) as caught:
+        expression = parse(source)
+        expression.evaluate({name: 2.0 for name in expression.names})
+    message = str(caught.value)
+    assert words in message
+    assert "\n" not in message
+    if column is not None:
+        assert caught.value.column == column - 1
+        assert message.startswith(f"column {column}: ")
+        pointer = caught.value.pointer().splitlines()
+        # the caret sits under the column, in a window when the text is long
+        assert pointer[1].index("^") - 2 == column - 1 or len(source) > 76
+
+
+def test_the_pointer_puts_a_caret_under_the_problem():
+    with pytest.raises(ExpressionError) as caught:
+        parse("tanh(x) + foo(y)")
+    assert caught.value.pointer() == "  tanh(x) + foo(y)\n            ^"
+
+
+def test_domain_errors_point_at_the_op():
+    with pytest.raises(ExpressionError, match=r"column 1: cannot evaluate: log\(-1.0\)"):
+        build("log(x)", {"x": -1.0})
+    with pytest.raises(ExpressionError, match="column 3: cannot evaluate: .*division by zero"):
+        build("x / (y - y)", {"x": 1.0, "y": 2.0})
+
+
+def test_a_missing_variable_is_named_and_pointed_at():
+    with pytest.raises(ExpressionError) as caught:
+        build("x * w + b", {"x": 1.0, "w": 2.0})
+    assert "no value for b" in str(caught.value) and "b=" in str(caught.value)
+    assert caught.value.column == 8
+
+
+def test_an_extra_variable_is_named():
+    with pytest.raises(ExpressionError, match="z=3.0 given, but .* has no variable z"):
+        build("x * y", {"x": 1.0, "y": 2.0, "z": 3.0})
+
+
+def test_a_refused_expression_is_never_run(tmp_path: Path):
+    marker = tmp_path / "ran"
+    for source in (
+        f"__import__('pathlib').Path({str(marker)!r}).touch()",
+        f"open({str(marker)!r}, 'w')",
+        "(lambda: x)()",
+    ):
+        with pytest.raises(ExpressionError):
+            parse(source)
+    assert not marker.exists()
+
+
+def test_the_parser_never_calls_eval_exec_or_compile():
+    tree = ast.parse(Path(__file__).parents[1].joinpath("micrograd", "parser.py").read_text())
+    called = {
+        node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    assert not called & {"eval", "exec", "compile", "__import__"}
+
+
+# ----------------------------------------------------------------------------------------------
+# name=value assignments
+
+
+def test_assignments_are_parsed_as_floats():
+    assert parse_assignments(["x1=2", "w1=-3", "b=6.8813735870195432", "y= 1e-3 "]) == {
+        "x1": 2.0,
+        "w1": -3.0,
+        "b": 6.8813735870195432,
+        "y": 1e-3,
+    }
+
+
+@pytest.mark.parametrize(
+    "items,words",
+    [
+        (["x"], "expected name=value"),
+        (["=3"], "expected name=value"),
+        (["x=abc"], "'abc' is not a number"),
+        (["x="], "'' is not a number"),
+        (["x=nan"], "not a finite number"),
+        (["x=-inf"], "not a finite number"),
+        (["x=1e999"], "not a finite number"),
+        (["x=1", "x=2"], "given twice"),
+        (["tanh=1"], "'tanh' is a function"),
+        (["1x=1"], "not a variable name"),
+        (["x.y=1"], "not a variable name"),
+    ],
+)
+def test_bad_assignments_are_refused(items, words):
+    with pytest.raises(ExpressionError, match=None) as caught:
+        parse_assignments(items)
+    assert words in str(caught.value)
+
+
+def test_build_returns_the_result_and_its_leaves():
+    out, leaves = build("a * b", ["a=2", "b=-4"])
+    assert isinstance(out, Value) and out.data == -8.0
+    assert set(leaves) == {"a", "b"}
+
+
+def test_exponent_limit_is_inclusive():
+    out, _ = build(f"x ** {MAX_EXPONENT:g}", {"x": 1.0})
+    assert out.data == 1.0
