@@ -38,7 +38,8 @@ def check_against_torch(source, values, torch_fn):
     expected.backward()
     assert close(out.data, expected.item()), (source, out.data, expected.item())
     for name, leaf in leaves.items():
-        assert close(leaf.grad, tensors[name].grad.item()), (source, name, leaf.grad, tensors[name].grad.item())
+        expected_grad = tensors[name].grad.item()
+        assert close(leaf.grad, expected_grad), (source, name, leaf.grad, expected_grad)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -85,35 +86,42 @@ def test_every_allowed_construct_matches_torch(source, torch_fn):
     check_against_torch(source, values, torch_fn)
 
 
-def random_expressions(depth: int):
+def binary(template, torch_op):
+    """Combine two (text, torch function) pairs with an operator, written in both languages."""
+    return lambda p: (template.format(p[0][0], p[1][0]), lambda t: torch_op(p[0][1](t), p[1][1](t)))
+
+
+def unary(template, torch_op):
+    return lambda p: (template.format(p[0]), lambda t: torch_op(p[1](t)))
+
+
+def random_expressions():
     """Pairs (text, torch function) built side by side, so torch is an independent oracle."""
     leaf = st.one_of(
         st.sampled_from(["a", "b", "c"]).map(lambda n: (n, lambda t, n=n: t[n])),
         st.floats(0.25, 3.0).map(lambda v: (repr(v), lambda t, v=v: torch.tensor(v, dtype=torch.float64))),
     )
-    if depth == 0:
-        return leaf
 
     def combine(inner):
         two = st.tuples(inner, inner)
         return st.one_of(
-            two.map(lambda p: (f"({p[0][0]}) + ({p[1][0]})", lambda t: p[0][1](t) + p[1][1](t))),
-            two.map(lambda p: (f"({p[0][0]}) - ({p[1][0]})", lambda t: p[0][1](t) - p[1][1](t))),
-            two.map(lambda p: (f"({p[0][0]}) * ({p[1][0]})", lambda t: p[0][1](t) * p[1][1](t))),
-            two.map(lambda p: (f"({p[0][0]}) / (1 + ({p[1][0]}) ** 2)", lambda t: p[0][1](t) / (1 + p[1][1](t) ** 2))),
-            inner.map(lambda p: (f"tanh({p[0]})", lambda t: torch.tanh(p[1](t)))),
-            inner.map(lambda p: (f"sigmoid({p[0]})", lambda t: torch.sigmoid(p[1](t)))),
-            inner.map(lambda p: (f"exp(tanh({p[0]}))", lambda t: torch.exp(torch.tanh(p[1](t))))),
-            inner.map(lambda p: (f"log(1 + ({p[0]}) ** 2)", lambda t: torch.log(1 + p[1](t) ** 2))),
-            inner.map(lambda p: (f"sqrt(1 + abs({p[0]}))", lambda t: torch.sqrt(1 + torch.abs(p[1](t))))),
-            inner.map(lambda p: (f"-({p[0]})", lambda t: -p[1](t))),
+            two.map(binary("({}) + ({})", lambda a, b: a + b)),
+            two.map(binary("({}) - ({})", lambda a, b: a - b)),
+            two.map(binary("({}) * ({})", lambda a, b: a * b)),
+            two.map(binary("({}) / (1 + ({}) ** 2)", lambda a, b: a / (1 + b**2))),
+            inner.map(unary("tanh({})", torch.tanh)),
+            inner.map(unary("sigmoid({})", torch.sigmoid)),
+            inner.map(unary("exp(tanh({}))", lambda a: torch.exp(torch.tanh(a)))),
+            inner.map(unary("log(1 + ({}) ** 2)", lambda a: torch.log(1 + a**2))),
+            inner.map(unary("sqrt(1 + abs({}))", lambda a: torch.sqrt(1 + torch.abs(a)))),
+            inner.map(unary("-({})", lambda a: -a)),
         )
 
     return st.recursive(leaf, combine, max_leaves=8)
 
 
 @given(
-    random_expressions(3),
+    random_expressions(),
     st.floats(-2, 2, allow_subnormal=False),
     st.floats(-2, 2, allow_subnormal=False),
     st.floats(-2, 2, allow_subnormal=False),
@@ -169,6 +177,7 @@ def test_unicode_names_are_variables():
 
 # ----------------------------------------------------------------------------------------------
 # What is refused: one line naming the problem, and the column where it is
+
 
 def balanced_sum(leaves: int) -> str:
     """x + x + ... as a balanced tree: many parts, shallow nesting."""
@@ -278,9 +287,8 @@ def test_a_refused_expression_is_never_run(tmp_path: Path):
 
 def test_the_parser_never_calls_eval_exec_or_compile():
     tree = ast.parse(Path(__file__).parents[1].joinpath("micrograd", "parser.py").read_text())
-    called = {
-        node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    }
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    called = {call.func.id for call in calls if isinstance(call.func, ast.Name)}
     assert not called & {"eval", "exec", "compile", "__import__"}
 
 
