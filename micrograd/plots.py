@@ -1,0 +1,145 @@
+"""Pictures of training: a classifier's decision boundary and its loss curve (matplotlib, optional).
+
+matplotlib is imported inside each function (the ``plot`` extra), and figures are drawn on the
+Agg canvas directly, so a plot never changes the backend of a notebook or a GUI session. Files are
+written atomically, by their suffix: .png, .svg or .pdf.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from micrograd.engine import Value, no_grad
+from micrograd.training import History, predict
+from micrograd.viz import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+PLOT_FORMATS = ("png", "svg", "pdf")
+# Light fills for the class regions and strong colours for the points, one pair per class.
+_REGION_COLORS = ["#a5d8ff", "#ffc9c9", "#b2f2bb", "#ffec99", "#d0bfff", "#ffd8a8", "#99e9f2", "#eebefa"]
+_POINT_COLORS = ["#1c7ed6", "#e03131", "#2f9e44", "#f08c00", "#7048e8", "#e8590c", "#0c8599", "#ae3ec9"]
+
+
+def _figure(width: float = 6.0, height: float = 5.0) -> Figure:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError("plots need matplotlib: pip install 'micrograd[plot]'") from exc
+    figure = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    format = path.suffix.lower().lstrip(".")
+    if format not in PLOT_FORMATS:
+        raise ValueError(
+            f"cannot tell the image type of {str(path)!r}: its suffix {path.suffix!r} is not one of "
+            f"{', '.join('.' + f for f in PLOT_FORMATS)}"
+        )
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=format, bbox_inches="tight")
+    write_atomic(path, buffer.getvalue())
+    return path
+
+
+def decision_boundary(
+    model: Callable[[Any], Any],
+    X: Sequence[Sequence[float]],
+    y: Sequence[int],
+    path: str | os.PathLike[str],
+    resolution: int = 50,
+    title: str = "",
+) -> Path:
+    """Colour the plane by the class ``model`` predicts there, and draw the samples on top.
+
+    ``X`` must have two features. ``resolution`` points per axis are classified (``resolution**2``
+    forward passes, without recording a graph). Returns the path written.
+    """
+    if not X:
+        raise ValueError("X is empty: a decision boundary needs samples to draw")
+    bad = next((x for x in X if len(x) != 2), None)
+    if bad is not None:
+        raise ValueError(f"a decision boundary needs samples with 2 features, got {len(bad)}: {bad!r}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    xs, ys = [x[0] for x in X], [x[1] for x in X]
+    margin_x, margin_y = 0.1 * (max(xs) - min(xs)) + 0.25, 0.1 * (max(ys) - min(ys)) + 0.25
+    x_lo, x_hi, y_lo, y_hi = min(xs) - margin_x, max(xs) + margin_x, min(ys) - margin_y, max(ys) + margin_y
+    grid_x = [x_lo + (x_hi - x_lo) * i / (resolution - 1) for i in range(resolution)]
+    grid_y = [y_lo + (y_hi - y_lo) * j / (resolution - 1) for j in range(resolution)]
+    points = [[gx, gy] for gy in grid_y for gx in grid_x]
+    with no_grad():
+        one_output = isinstance(model(points[0]), Value)
+        scores = [model(p).data for p in points] if one_output else []
+    if set(y) <= {-1, 1}:  # two classes written as -1/+1: class 0 and class 1, as predict counts them
+        y = [(label + 1) // 2 for label in y]
+
+    from matplotlib.colors import ListedColormap
+
+    figure = _figure()
+    ax = figure.add_subplot()
+    if one_output:
+        # One output is a score, class 1 where it is > 0: contouring the score itself at 0 draws
+        # the boundary smoothly between grid points.
+        rows = [scores[j * resolution : (j + 1) * resolution] for j in range(resolution)]
+        low, high = min(scores), max(scores)
+        levels = [min(low, -1.0) - 1.0, 0.0, max(high, 1.0) + 1.0]
+        ax.contourf(grid_x, grid_y, rows, levels=levels, cmap=ListedColormap(_REGION_COLORS[:2]))
+        if low < 0.0 < high:
+            ax.contour(grid_x, grid_y, rows, levels=[0.0], colors="#495057", linewidths=1.0)
+    else:
+        flat = predict(model, points)
+        classes = [flat[j * resolution : (j + 1) * resolution] for j in range(resolution)]
+        k = max(2, max(flat) + 1, max(y) + 1)
+        levels = [c - 0.5 for c in range(k + 1)]
+        regions = ListedColormap([_REGION_COLORS[c % len(_REGION_COLORS)] for c in range(k)])
+        ax.contourf(grid_x, grid_y, classes, levels=levels, cmap=regions)
+    for c in sorted(set(y)):
+        members = [x for x, label in zip(X, y) if label == c]
+        ax.scatter(
+            [m[0] for m in members],
+            [m[1] for m in members],
+            s=28,
+            color=_POINT_COLORS[c % len(_POINT_COLORS)],
+            edgecolors="black",
+            linewidths=0.5,
+            label=f"class {c}",
+        )
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    ax.set_xlabel("x[0]")
+    ax.set_ylabel("x[1]")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(title or "decision boundary")
+    return _save(figure, path)
+
+
+def loss_curve(history: History, path: str | os.PathLike[str], title: str = "") -> Path:
+    """The loss per training step (log scale) and the accuracy beside it; returns the path written."""
+    if not history.loss:
+        raise ValueError("the history is empty: train for at least one step before plotting it")
+    steps = list(range(1, len(history.loss) + 1))
+    figure = _figure(7.0, 4.0)
+    ax = figure.add_subplot()
+    ax.plot(steps, history.loss, color="#1c7ed6", label="loss")
+    if min(history.loss) > 0:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss", color="#1c7ed6")
+    if history.accuracy:
+        right = ax.twinx()
+        right.plot(steps, [100 * a for a in history.accuracy], color="#e8590c", label="accuracy")
+        right.set_ylabel("training accuracy (%)", color="#e8590c")
+        right.set_ylim(0, 105)
+    ax.set_title(title or "training")
+    ax.grid(True, alpha=0.3)
+    return _save(figure, path)
