@@ -1,0 +1,481 @@
+"""The ``micrograd`` command (also ``python -m micrograd``): demo, draw, explain, train.
+
+Exit status: 0 on success, 2 for bad input (an option, an expression, a name=value), 1 when the
+environment lacks something (Graphviz's ``dot``, matplotlib, numpy) or a file cannot be written.
+Expressions go through ``micrograd.parser`` and are never run as Python code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from micrograd import __version__
+from micrograd.parser import ExpressionError, build
+
+PROG = "micrograd"
+
+# The classic neuron of the micrograd lecture: tanh(x1*w1 + x2*w2 + b) = 0.7071 (b makes net = 0.8814).
+NEURON = "tanh(x1*w1 + x2*w2 + b)"
+NEURON_VALUES = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+NEURON_ARGS = "x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432"
+
+# The classic moons run: 100 points with noise 0.1, MLP(2, [16, 16, 1]) with ReLU, hinge loss +
+# 1e-4 L2, SGD with lr 1.0 decaying linearly to 0.1, 100 full-batch steps.
+CLASSIC = {"dataset": "moons", "samples": 100, "hidden": [16, 16], "steps": 100, "seed": 1}
+
+LOSSES = ("hinge", "mse", "bce", "cross_entropy")
+ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
+OPTIMIZERS = ("sgd", "adam", "adamw")
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+GRAPH_FORMATS = (".svg", ".png", ".pdf")
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+class UsageError(Exception):
+    """A bad option value found after argparse (exit status 2)."""
+
+
+class EnvironmentProblem(Exception):
+    """Something missing from the machine: a program or an optional package (exit status 1)."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Option types: each refuses a bad value with a message argparse prints (exit status 2)
+
+
+def _positive_int(text: str, limit: int = 10**7) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= limit:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: use 1 .. {limit}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative: a seed is an int >= 0")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
+    return value
+
+
+def _layer_sizes(text: str) -> list[int]:
+    """'16,16' -> [16, 16]; '' or 'none' -> [] (no hidden layer: a linear model)."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    sizes = []
+    for part in text.split(","):
+        try:
+            size = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: {part.strip()!r} is not a layer size; write sizes separated by commas, e.g. 16,16"
+            ) from None
+        if not 1 <= size <= 1024:
+            raise argparse.ArgumentTypeError(f"{text!r}: a layer of {size} neurons; use 1 .. 1024")
+        sizes.append(size)
+    return sizes
+
+
+def _suffix(path: str, allowed: Sequence[str], option: str) -> Path:
+    result = Path(path)
+    if result.suffix.lower() not in allowed:
+        raise UsageError(
+            f"{option} {path}: the file name must end in {', '.join(allowed)} (the suffix picks the format)"
+        )
+    return result
+
+
+# ----------------------------------------------------------------------------------------------
+# The parser
+
+
+def _subcommand(
+    subparsers: Any, name: str, summary: str, example: str, handler: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    sub = subparsers.add_parser(
+        name,
+        help=summary,
+        description=summary,
+        epilog=example,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.set_defaults(handler=handler, command=name)
+    return sub
+
+
+def _expression_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "expression",
+        help="numbers, names, + - * / **, unary -, and tanh exp log sqrt sigmoid relu abs; quote it",
+    )
+    sub.add_argument(
+        "values", nargs="*", metavar="name=value", help="a value for every name in the expression"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A scalar autograd engine: backprop node by node, computation graphs, tiny MLPs.",
+        epilog=(
+            "examples:\n"
+            "  micrograd demo                       # the guided tour, files in ./out/\n"
+            f'  micrograd explain "{NEURON}" {NEURON_ARGS}\n'
+            f'  micrograd draw "{NEURON}" {NEURON_ARGS} -o neuron.png\n'
+            "  micrograd train moons --plot moons.png\n"
+            "\nrun `micrograd COMMAND --help` for each command's options"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    demo = _subcommand(
+        subparsers,
+        "demo",
+        "a guided tour: one neuron's backward pass node by node and its graph, then the classic moons MLP",
+        "example:\n  micrograd demo --out out/\n\n"
+        "writes into DIR: neuron.svg, neuron.png, neuron_backprop.html, moons_boundary.png,\n"
+        "moons_loss.png and moons_model.json, and lists them at the end",
+        _demo,
+    )
+    demo.add_argument("--out", default="out", metavar="DIR", help="where to write the files (default: ./out)")
+    demo.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=CLASSIC["steps"],
+        help=f"training steps of the moons MLP (default: {CLASSIC['steps']})",
+    )
+
+    draw = _subcommand(
+        subparsers,
+        "draw",
+        "evaluate an expression, backpropagate from it, and draw its graph with every value and gradient",
+        "example:\n"
+        f'  micrograd draw "{NEURON}" x1=2 x2=0 w1=-3 w2=1 b=6.88 -o neuron.png\n\n'
+        "the suffix of FILE picks the format: .svg, .png or .pdf (made by Graphviz's dot).\n"
+        "An expression that starts with '-' goes after --:  micrograd draw -o g.svg -- \"-x*y\" x=1 y=2",
+        _draw,
+    )
+    _expression_arguments(draw)
+    draw.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the image to write (.svg, .png, .pdf)"
+    )
+    draw.add_argument(
+        "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top to bottom"
+    )
+
+    explain = _subcommand(
+        subparsers,
+        "explain",
+        "the backward pass of an expression, one node at a time, with the chain rule in numbers",
+        "examples:\n"
+        f'  micrograd explain "{NEURON}" {NEURON_ARGS}\n'
+        '  micrograd explain "x*x + x" x=3 --format markdown\n'
+        '  micrograd explain "tanh(a*b)" a=0.5 b=-2 --html backprop.html\n\n'
+        "the explanation goes to standard output; notes about written files to standard error",
+        _explain,
+    )
+    _expression_arguments(explain)
+    explain.add_argument(
+        "--format", choices=("text", "markdown", "latex"), default="text", help="how to print the steps"
+    )
+    explain.add_argument(
+        "--html", metavar="FILE", help="also write a page that steps through the backward pass"
+    )
+
+    from micrograd.data import DATASETS
+
+    train = _subcommand(
+        subparsers,
+        "train",
+        "train a small MLP on a toy dataset and report its accuracy",
+        "examples:\n"
+        "  micrograd train moons --plot moons.png          # the classic run: 100 steps, 100% accuracy\n"
+        "  micrograd train spiral --hidden 32,32 --loss cross_entropy --optimizer adam --lr 0.05\n"
+        "  micrograd train circles --steps 50 --save circles.json\n\n"
+        f"datasets: {', '.join(_dataset_names(DATASETS))}. The default loss is hinge for two classes\n"
+        "and cross_entropy for more; sgd without --lr is the classic lr 1.0 decaying linearly to 0.1.",
+        _train,
+    )
+    train.add_argument("dataset", choices=_dataset_names(DATASETS), metavar="DATASET", help="the dataset")
+    train.add_argument(
+        "--hidden",
+        type=_layer_sizes,
+        default=CLASSIC["hidden"],
+        metavar="SIZES",
+        help="hidden layer sizes, comma separated (default: 16,16; 'none' for no hidden layer)",
+    )
+    train.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="of the hidden layers")
+    train.add_argument(
+        "--loss", choices=LOSSES, help="default: hinge for two classes, cross_entropy for more"
+    )
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default: sgd")
+    train.add_argument(
+        "--lr", type=_positive_float, help="learning rate (default: the classic schedule for sgd)"
+    )
+    train.add_argument(
+        "--steps", type=_positive_int, default=CLASSIC["steps"], help="optimizer steps (default 100)"
+    )
+    train.add_argument("--batch-size", type=_positive_int, help="samples per step (default: all of them)")
+    train.add_argument(
+        "--samples", type=_positive_int, default=CLASSIC["samples"], help="dataset size (default 100)"
+    )
+    train.add_argument(
+        "--seed", type=_seed, default=CLASSIC["seed"], help="seeds the data, the weights and the batches"
+    )
+    train.add_argument(
+        "--plot", metavar="FILE", help="write the decision boundary (.png, .svg, .pdf; 2-D data)"
+    )
+    train.add_argument("--loss-plot", metavar="FILE", help="write the loss curve (.png, .svg, .pdf)")
+    train.add_argument("--save", metavar="MODEL.json", help="save the trained model as JSON")
+    train.add_argument(
+        "--compile", action="store_true", help="train with the numpy-compiled graph (needs numpy)"
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _dataset_names(datasets: dict[str, Any]) -> list[str]:
+    from micrograd import data
+
+    return [*datasets, *(["digits"] if hasattr(data, "load_digits") else [])]
+
+
+# ----------------------------------------------------------------------------------------------
+# Commands
+
+
+def _draw(args: argparse.Namespace) -> int:
+    from micrograd.viz import render
+
+    output = _suffix(args.output, GRAPH_FORMATS, "-o")
+    out, leaves = build(args.expression, args.values)
+    out.backward()
+    # the parser already bounds the expression's size, so the drawing limit can follow it
+    render(out, output, rankdir=args.rankdir, max_nodes=2000)
+    print(f"{args.expression} = {out.data:.6g}")
+    for name, leaf in leaves.items():
+        print(f"  d/d{name} = {leaf.grad:.6g}")
+    print(f"wrote {output}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from micrograd.explain import explain
+
+    html = _suffix(args.html, (".html", ".htm"), "--html") if args.html else None
+    out, _ = build(args.expression, args.values)
+    explanation = explain(out)
+    render = {"text": explanation.to_text, "markdown": explanation.to_markdown, "latex": explanation.to_latex}
+    print(render[args.format]())
+    if html is not None:
+        explanation.to_html(html)
+        print(f"wrote {html}", file=sys.stderr)
+    return 0
+
+
+def _load_dataset(name: str, samples: int, seed: int) -> tuple[list[list[float]], list[int]]:
+    from micrograd import data
+
+    if name == "digits":
+        return data.load_digits()  # type: ignore[attr-defined, no-any-return]
+    return data.DATASETS[name](n_samples=samples, seed=seed)
+
+
+def _outputs(loss: str, classes: int) -> int:
+    """How many outputs the last layer needs: one score, or one logit per class."""
+    if loss in ONE_OUTPUT_LOSSES or (loss == "mse" and classes == 2):
+        return 1
+    return classes
+
+
+def _train(args: argparse.Namespace) -> int:
+    plot = _suffix(args.plot, PLOT_FORMATS, "--plot") if args.plot else None
+    loss_plot = _suffix(args.loss_plot, PLOT_FORMATS, "--loss-plot") if args.loss_plot else None
+    save = _suffix(args.save, (".json",), "--save") if args.save else None
+    if args.compile:
+        fit = _compiled_fit()
+    else:
+        from micrograd.training import fit
+    from micrograd.nn import MLP
+    from micrograd.training import accuracy
+
+    X, y = _load_dataset(args.dataset, args.samples, args.seed)
+    classes = max(y) + 1
+    loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
+    if loss in ONE_OUTPUT_LOSSES and classes > 2:
+        raise UsageError(
+            f"--loss {loss} is for two classes, but {args.dataset} has {classes}; "
+            "use --loss cross_entropy or mse"
+        )
+    if plot is not None and len(X[0]) != 2:
+        raise UsageError(f"--plot draws 2-D data, but {args.dataset} has {len(X[0])} features; drop --plot")
+    model = MLP(
+        len(X[0]), [*args.hidden, _outputs(loss, classes)], activation=args.activation, seed=args.seed
+    )
+    print(
+        f"{args.dataset}: {len(X)} samples, {len(X[0])} features, {classes} classes; "
+        f"{_describe(model)}, {len(model.parameters())} parameters; loss {loss}, optimizer {args.optimizer}"
+    )
+    start = time.perf_counter()
+    history = fit(
+        model,
+        X,
+        y,
+        loss=loss,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        progress=not args.quiet,
+        seed=args.seed,
+    )
+    seconds = time.perf_counter() - start
+    print(
+        f"after {args.steps} steps ({seconds:.1f} s): loss {history.loss[-1]:.4f}, "
+        f"training accuracy {accuracy(model, X, y):.1%}"
+    )
+    written = []
+    if plot is not None:
+        from micrograd.plots import decision_boundary
+
+        written.append(decision_boundary(model, X, y, plot, title=f"{args.dataset}: decision boundary"))
+    if loss_plot is not None:
+        from micrograd.plots import loss_curve
+
+        written.append(loss_curve(history, loss_plot, title=f"{args.dataset}: training"))
+    if save is not None:
+        model.save(save)
+        written.append(save)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _compiled_fit() -> Callable[..., Any]:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        raise EnvironmentProblem("--compile needs numpy: pip install 'micrograd[fast]'") from None
+    from micrograd import compile as compiled
+
+    fit_compiled = getattr(compiled, "fit_compiled", None)
+    if fit_compiled is None:
+        raise EnvironmentProblem("--compile: this micrograd has no micrograd.compile.fit_compiled yet")
+    return fit_compiled  # type: ignore[no-any-return]
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from micrograd.data import make_moons
+    from micrograd.explain import explain
+    from micrograd.nn import MLP
+    from micrograd.plots import decision_boundary, loss_curve
+    from micrograd.training import accuracy, fit
+    from micrograd.viz import render
+
+    out_dir = Path(args.out)
+    written: list[Path] = []
+    started = time.perf_counter()
+
+    _heading("1. Backpropagation through one neuron, node by node")
+    print(f"The expression {NEURON} with {NEURON_ARGS}.")
+    print("Each row is one step of backward(): the node's upstream gradient times its local derivative,")
+    print("added into each operand's gradient (the chain rule, in numbers).\n")
+    out, _ = build(NEURON, NEURON_VALUES)
+    explanation = explain(out)
+    print(explanation.to_text())
+    written.append(render(out, out_dir / "neuron.svg"))
+    written.append(render(out, out_dir / "neuron.png"))
+    html = out_dir / "neuron_backprop.html"
+    explanation.to_html(html)
+    written.append(html)
+    print(f"\nIts graph, with every value and gradient: {written[0]} and {written[1]}")
+    print(f"A page that steps through the backward pass (open it in a browser): {html}")
+    print('Try your own:  micrograd explain "x*x + x" x=3')
+    print(f'               micrograd draw "{NEURON}" {NEURON_ARGS} -o neuron.png')
+
+    _heading("2. Training the classic moons MLP")
+    X, y = make_moons(CLASSIC["samples"], noise=0.1, seed=CLASSIC["seed"])
+    model = MLP(2, [*CLASSIC["hidden"], 1], activation="relu", seed=CLASSIC["seed"])
+    print(f"{len(X)} moons points, {_describe(model)}: {len(model.parameters())} parameters.")
+    print(f"Hinge loss + 1e-4 L2, SGD with lr 1.0 decaying linearly to 0.1, {args.steps} full-batch steps.\n")
+    history = fit(model, X, y, loss="hinge", steps=args.steps, progress=True, seed=CLASSIC["seed"])
+    print(f"\nloss {history.loss[-1]:.4f}, training accuracy {accuracy(model, X, y):.0%}")
+    written.append(
+        decision_boundary(model, X, y, out_dir / "moons_boundary.png", title="moons: decision boundary")
+    )
+    written.append(loss_curve(history, out_dir / "moons_loss.png", title="moons: hinge loss + L2"))
+    model_path = out_dir / "moons_model.json"
+    model.save(model_path)
+    written.append(model_path)
+
+    _heading(f"Files written ({time.perf_counter() - started:.0f} s)")
+    for path in written:
+        print(f"  {path}  ({path.stat().st_size:,} bytes)")
+    print("\nNext: micrograd train spiral --hidden 32,32 --optimizer adam --lr 0.05 --plot spiral.png")
+    return 0
+
+
+def _describe(model: Any) -> str:
+    """'MLP 2-16-16-1 (relu)': the layer sizes, not every neuron's repr."""
+    return f"MLP {'-'.join(str(n) for n in [model.nin, *model.nouts])} ({model.activation})"
+
+
+def _heading(text: str) -> None:
+    print(f"\n{text}\n{'=' * len(text)}")
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help(sys.stderr)
+        return 2
+    where = f"{PROG} {args.command}"
+    from micrograd.viz import GraphvizNotFound
+
+    try:
+        return int(args.handler(args))
+    except ExpressionError as exc:
+        print(f"{where}: error: {exc}", file=sys.stderr)
+        if exc.pointer():
+            print(exc.pointer(), file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"{where}: error: {exc}", file=sys.stderr)
+        return 2
+    except (EnvironmentProblem, GraphvizNotFound, ImportError, OSError) as exc:
+        print(f"{where}: error: {exc}", file=sys.stderr)
+        return 1
+    except ArithmeticError as exc:  # e.g. a learning rate so large that the loss overflows
+        print(f"{where}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{where}: interrupted", file=sys.stderr)
+        return 130
