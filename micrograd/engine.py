@@ -110,18 +110,51 @@ def _linear_local(*wxb_out: Operand) -> tuple[Operand, ...]:
     return (*wxb_out[n : 2 * n], *wxb_out[:n], 1.0)
 
 
+def _linear_accumulate(node: Value, upstream: float) -> None:
+    """The delta rule in bulk, as ``_linear_local`` states it: w_i gets upstream * x_i, x_i gets
+    upstream * w_i, b gets upstream. The node keeps (w_1..w_n, b) in ``_a`` and (x_1..x_n) in ``_b``."""
+    params, inputs = node._a, node._b
+    pairs = zip(params, inputs)  # type: ignore[arg-type]
+    if inputs and inputs[0].__class__ is Value:  # a hidden layer's inputs are all nodes
+        try:
+            for w, x in pairs:
+                w.grad += upstream * x.data
+                x.grad += upstream * w.data
+            pairs = iter(())
+        except AttributeError:  # x is a constant after all (nothing was added for it): go on one by one
+            w.grad += upstream * x
+    for w, x in pairs:
+        if x.__class__ is Value:
+            w.grad += upstream * x.data
+            x.grad += upstream * w.data
+        else:
+            w.grad += upstream * x
+    bias = params[-1]  # type: ignore[index]
+    if bias.__class__ is Value:
+        bias.grad += upstream
+
+
+def _sum_accumulate(node: Value, upstream: float) -> None:
+    """Every term of a sum gets the upstream gradient, as the sum's local derivatives (all 1) say."""
+    for x in node._a:  # type: ignore[union-attr]
+        if x.__class__ is Value:
+            x.grad += upstream
+
+
 # ----------------------------------------------------------------------------------------------
 # The rule table
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     """An op: its name (what ``node._op`` shows), its forward on floats, and its local derivatives.
 
     ``local(*operands, out)`` returns d out / d operand for every operand, in order. ``arity`` is
     1 or 2 for ops whose operands sit in a node's ``_a``/``_b`` slots, -1 for n-ary ops whose
-    operands are the tuple in ``_a``, and 0 for a leaf. A node's label rides on its op record (a
-    copy made only for labelled nodes), so an unlabelled node costs five slots and its float.
+    operands are tuples, and 0 for a leaf. An n-ary op also has ``accumulate(node, upstream)``:
+    its local derivatives applied to all operands in one loop, so backward makes no tuple of them.
+    A node's label rides on its op record (a copy made only for labelled nodes), so an unlabelled
+    node costs five slots and its float.
     """
 
     name: str
@@ -129,6 +162,7 @@ class Op:
     local: Callable[..., tuple[Operand | None, ...]]
     arity: int
     infix: bool = False
+    accumulate: Callable[[Value, float], None] | None = None
     label: str = ""
 
     def describe(self, data: Sequence[float]) -> str:
@@ -166,8 +200,9 @@ RULES: dict[str, Op] = {
     "relu": Op("relu", _relu, lambda a, out: (1.0 if out > 0 else 0.0,), arity=1),
     "abs": Op("abs", abs, lambda a, out: (_sign(a),), arity=1),
     # n-ary: a neuron's weighted sum w.x + b as one node, and a sum of many terms
-    "linear": Op("linear", _linear, _linear_local, arity=-1),
-    "sum": Op("sum", lambda *xs: math.fsum(xs), lambda *xs_out: (1.0,) * (len(xs_out) - 1), arity=-1),
+    "linear": Op("linear", _linear, _linear_local, arity=-1, accumulate=_linear_accumulate),
+    "sum": Op("sum", lambda *xs: math.fsum(xs), lambda *xs_out: (1.0,) * (len(xs_out) - 1), -1,
+              accumulate=_sum_accumulate),
 }
 
 
@@ -218,6 +253,9 @@ class Value:
 
     __slots__ = ("data", "grad", "_rule", "_a", "_b")
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        raise TypeError("Value cannot be subclassed: the engine tells nodes from numbers by exact class")
+
     def __init__(self, data: Number, label: str = "") -> None:
         self.data = _number(data, f"Value({data!r})")
         self.grad = 0.0
@@ -255,7 +293,10 @@ class Value:
         if arity == 1:
             return (self._a,)  # type: ignore[return-value]
         if arity == -1:
-            return self._a  # type: ignore[return-value]
+            if self._b is None:  # a sum keeps its terms in _a
+                return self._a  # type: ignore[return-value]
+            *weights, bias = self._a  # type: ignore[misc]  # a linear node: (w.., b) and (x..)
+            return (*weights, *self._b, bias)  # type: ignore[misc]
         return ()
 
     def local_grads(self) -> tuple[float, ...]:
@@ -357,18 +398,42 @@ class Value:
         order = topological_order(self)
         self.grad = 1.0
         for node in reversed(order):
-            node._backward()
+            if node.grad != 0.0:  # a zero upstream adds nothing (every local derivative is finite)
+                _propagate(node)
 
     def _backward(self) -> None:
         """Add this node's grad times each local derivative into its operand nodes' grads."""
-        rule = self._rule
-        if rule.arity == 0:
-            return
-        operands = self.operands()
-        upstream = self.grad
-        for x, local in zip(operands, _local(rule, [_data(x) for x in operands], self.data)):
-            if isinstance(x, Value):
-                x.grad += upstream * local  # type: ignore[operator]
+        _propagate(self)
+
+
+def _propagate(node: Value) -> None:
+    """One chain-rule step: operand.grad += node.grad * d node / d operand, for each operand node."""
+    rule = node._rule
+    arity = rule.arity
+    upstream = node.grad
+    try:
+        if arity == 1:
+            a = node._a
+            a.grad += upstream * rule.local(a.data, node.data)[0]  # type: ignore[union-attr]
+        elif arity == 2:
+            a, b = node._a, node._b
+            if a.__class__ is Value:
+                if b.__class__ is Value:
+                    da, db = rule.local(a.data, b.data, node.data)  # type: ignore[union-attr]
+                    a.grad += upstream * da  # type: ignore[union-attr]
+                    b.grad += upstream * db  # type: ignore[union-attr]
+                else:
+                    a.grad += upstream * rule.local(a.data, b, node.data)[0]  # type: ignore[union-attr]
+            else:
+                b.grad += upstream * rule.local(a, b.data, node.data)[1]  # type: ignore[union-attr]
+        elif arity == -1:
+            rule.accumulate(node, upstream)  # type: ignore[misc]
+    except (ArithmeticError, ValueError) as exc:
+        data = [_data(x) for x in node.operands()]
+        raise type(exc)(
+            f"backward through {rule.describe(data)} = {node.data!r}: "
+            f"its local derivative is not finite ({exc})"
+        ) from exc
 
 
 # ----------------------------------------------------------------------------------------------
@@ -376,28 +441,40 @@ class Value:
 
 
 def _data(x: Operand) -> float:
-    return x.data if isinstance(x, Value) else x
+    return x.data if isinstance(x, Value) else x  # type: ignore[return-value]
+
+
+_new_value = Value.__new__
 
 
 def _node(rule: Op, data: float, a: object, b: object = None) -> Value:
-    out = Value.__new__(Value)
+    out = _new_value(Value)
     out.data = data
     out.grad = 0.0
     if _recording:
-        out._rule, out._a, out._b = rule, a, b
+        out._rule = rule
+        out._a = a  # type: ignore[assignment]
+        out._b = b  # type: ignore[assignment]
     else:
         out._rule, out._a, out._b = LEAF, None, None
     return out
+
+
+def _overflow(rule: Op, data: Sequence[float]) -> OverflowError:
+    return OverflowError(f"{rule.describe(data)}: the result overflows a float (|x| > 1.8e308)")
 
 
 def _forward(rule: Op, data: Sequence[float]) -> float:
     try:
         out = rule.forward(*data)
     except OverflowError:
-        out = math.inf
-    if not math.isfinite(out):
-        raise OverflowError(f"{rule.describe(data)}: the result overflows a float (|x| > 1.8e308)")
+        raise _overflow(rule, data) from None
+    if not _isfinite(out):
+        raise _overflow(rule, data)
     return out
+
+
+_isfinite = math.isfinite
 
 
 def _operand(x: object, rule: Op) -> Operand:
@@ -405,41 +482,107 @@ def _operand(x: object, rule: Op) -> Operand:
 
 
 def _apply1(rule: Op, a: Value) -> Value:
-    return _node(rule, _forward(rule, (a.data,)), a)
+    x = a.data
+    try:
+        out = rule.forward(x)
+    except OverflowError:
+        raise _overflow(rule, (x,)) from None
+    if not _isfinite(out):
+        raise _overflow(rule, (x,))
+    return _node(rule, out, a)
 
 
 def _apply2(rule: Op, a: object, b: object) -> Value:
-    if not isinstance(a, (Value, Real)) or not isinstance(b, (Value, Real)):
+    if a.__class__ is Value:
+        x = a.data  # type: ignore[attr-defined]
+    elif isinstance(a, Real) and not isinstance(a, bool) or isinstance(a, Value):
+        a = _operand(a, rule)
+        x = _data(a)  # type: ignore[arg-type]
+    else:
         return NotImplemented
-    a, b = _operand(a, rule), _operand(b, rule)
-    return _node(rule, _forward(rule, (_data(a), _data(b))), a, b)
+    if b.__class__ is Value:
+        y = b.data  # type: ignore[attr-defined]
+    elif isinstance(b, Real) and not isinstance(b, bool) or isinstance(b, Value):
+        b = _operand(b, rule)
+        y = _data(b)  # type: ignore[arg-type]
+    else:
+        return NotImplemented
+    return _node(rule, _forward(rule, (x, y)), a, b)
 
 
-def _local(rule: Op, data: Sequence[float], out: float) -> tuple[float | None, ...]:
+def _local(rule: Op, data: Sequence[Operand], out: Operand) -> tuple[Operand | None, ...]:
     try:
-        return rule.local(*data, out)  # type: ignore[no-any-return]
+        return rule.local(*data, out)
     except (ArithmeticError, ValueError) as exc:
         raise type(exc)(
             f"backward through {rule.describe(data)} = {out!r}: its local derivative is not finite ({exc})"
         ) from exc
 
 
+def affine(params: Sequence[Value], inputs: Sequence[Operand]) -> Value:
+    """``sum_i w_i * x_i + b`` as ONE node, for params = (w_1, ..., w_n, b) and n inputs.
+
+    The fast form of ``linear``: a neuron passes the same ``params`` tuple on every call (and a
+    layer the same ``inputs`` tuple to all its neurons), so the graph walk visits them once.
+    Inputs may be plain numbers: they are constants, not nodes.
+    """
+    params = tuple(params)  # no copy when it is already a tuple
+    inputs = tuple(inputs)
+    if len(params) != len(inputs) + 1:
+        raise ValueError(
+            f"linear: {len(params) - 1} weights but {len(inputs)} inputs; they must match"
+        )
+    try:
+        net = _weighted_sum(params, inputs)
+    except (AttributeError, TypeError):
+        _check_linear_operands(params, inputs)
+        raise
+    if not _isfinite(net):
+        _check_linear_operands(params, inputs)
+        raise OverflowError("linear: the weighted sum overflows a float (|x| > 1.8e308)")
+    return _node(RULES["linear"], net, params, inputs)
+
+
+def _weighted_sum(params: Sequence[Value], inputs: Sequence[Operand]) -> float:
+    bias = params[-1]
+    net: float = bias.data if bias.__class__ is Value else bias  # type: ignore[assignment]
+    if inputs and inputs[0].__class__ is Value:  # a hidden layer's inputs are all nodes
+        try:
+            for w, x in zip(params, inputs):
+                net += w.data * x.data  # type: ignore[union-attr]
+            return net
+        except AttributeError:  # a constant among them after all: start again one by one
+            net = bias.data if bias.__class__ is Value else bias  # type: ignore[assignment]
+    for w, x in zip(params, inputs):
+        net += w.data * (x.data if x.__class__ is Value else x)  # type: ignore[union-attr]
+    return net
+
+
+def _check_linear_operands(params: Sequence[object], inputs: Sequence[object]) -> None:
+    for i, w in enumerate(params):
+        name = "bias" if i == len(params) - 1 else f"weight {i}"
+        if not isinstance(w, Value) and (i < len(params) - 1 or isinstance(w, (bool, str))):
+            raise TypeError(f"linear: {name} must be a Value, got {type(w).__name__} {w!r}")
+        if not isinstance(w, Value):
+            _number(w, f"linear: {name}")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            _number(x, f"linear: input {i}")
+
+
 def linear(weights: Sequence[Value], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
     """A neuron's weighted sum ``sum_i w_i * x_i + b`` as ONE node (backward: the delta rule)."""
-    if len(weights) != len(inputs):
-        raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs; they must match")
-    rule = RULES["linear"]
-    operands = tuple(_operand(x, rule) for x in (*weights, *inputs, bias))
-    return _node(rule, _forward(rule, [_data(x) for x in operands]), operands)
+    return affine((*weights, bias), inputs)
 
 
 def total(terms: Iterable[Operand]) -> Value:
     """The sum of many terms as ONE node, instead of a chain of n - 1 additions."""
     rule = RULES["sum"]
-    operands = tuple(_operand(x, rule) for x in terms)
+    operands = tuple(terms)
     if not operands:
         raise ValueError("total: no terms to add; pass at least one Value or number")
-    return _node(rule, _forward(rule, [_data(x) for x in operands]), operands)
+    data = [x.data if x.__class__ is Value else _data(_operand(x, rule)) for x in operands]
+    return _node(rule, _forward(rule, data), operands)
 
 
 # Functions that take floats and Values alike: the rule table's formulas are written with these.
@@ -471,20 +614,61 @@ relu = _unary("relu")
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every node that ``root`` depends on, operands before the nodes that use them (iterative)."""
+    """Every node that ``root`` depends on, operands before the nodes that use them (iterative).
+
+    A depth-first walk with an explicit stack: a node is emitted as soon as all its operands have
+    been, either when it is first expanded (nothing left to wait for) or when it comes back to the
+    top of the stack. The operand tuples of a linear node (a neuron's parameters, a layer's inputs)
+    are shared by many nodes: once a walk of one finds every member emitted, later users skip it.
+    """
     order: list[Value] = []
-    visited: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    emit = order.append
+    state: dict[Value, bool] = {}  # False: operands pushed, waiting; True: emitted
+    get = state.get
+    done_groups: set[int] = set()
+    stack = [root]
+    push, pop = stack.append, stack.pop
     while stack:
-        node, operands_done = stack.pop()
-        if operands_done:
-            order.append(node)
-        elif node not in visited:
-            visited.add(node)
-            stack.append((node, True))
-            for x in node.operands():
-                if isinstance(x, Value) and x not in visited:
-                    stack.append((x, False))
+        node = stack[-1]
+        emitted = get(node)
+        if emitted is not None:
+            pop()
+            if not emitted:
+                state[node] = True
+                emit(node)
+            continue
+        waiting = False
+        arity = node._rule.arity
+        if arity == 1:
+            if node._a not in state:
+                push(node._a)  # type: ignore[arg-type]
+                waiting = True
+        elif arity == 2:
+            a, b = node._a, node._b
+            if a.__class__ is Value and a not in state:
+                push(a)  # type: ignore[arg-type]
+                waiting = True
+            if b.__class__ is Value and b not in state:
+                push(b)  # type: ignore[arg-type]
+                waiting = True
+        elif arity == -1:
+            for group in (node._a, node._b):
+                if group is None or id(group) in done_groups:
+                    continue
+                before = len(stack)
+                for x in group:  # type: ignore[union-attr]
+                    if x.__class__ is Value and x not in state:
+                        push(x)
+                if len(stack) == before:  # every member already emitted
+                    done_groups.add(id(group))
+                else:
+                    waiting = True
+        if waiting:
+            state[node] = False
+        else:
+            pop()
+            state[node] = True
+            emit(node)
     return order
 
 
