@@ -1,0 +1,523 @@
+"""Computation graphs as pictures: ``draw_dot`` builds a Graphviz graph, ``render`` writes it to a file.
+
+The classic look: every value is a box ``label | data 2.0000 | grad -3.0000`` and every op is a
+small node of its own between its operands and its result, so a reader sees the forward pass
+left to right and can follow the gradient back along the same arrows. Boxes are coloured by
+role: an *input* (a leaf that is not a parameter), a *parameter* (a leaf passed in ``params=``
+or labelled as ``micrograd.nn`` labels its weights and biases, ``L0.N1.w2`` / ``L0.N1.b``), an
+*intermediate* result, and the *output* (the root).
+
+Every piece of text that reaches the DOT source goes through ``escape_label``: labels are
+arbitrary user strings and must never break the DOT text or inject markup.
+
+SVG ids are stable, so a page can script the picture: the value at position ``i`` of
+``topological_order(root)`` is ``v{i}`` (see ``svg_id``), and everything drawn for its op (the
+op node, its constants, the edges into and out of the op) has an id starting with ``v{i}-``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import graphviz
+
+from micrograd.engine import Value, topological_order
+
+RENDER_FORMATS = ("svg", "png", "pdf")
+RANKDIRS = ("LR", "RL", "TB", "BT")
+
+# Fill colour per role; colour-blind friendly pastel shades, dark text stays readable on each.
+ROLE_COLORS = {
+    "input": "#cfe2ff",
+    "parameter": "#d3f9d8",
+    "intermediate": "#f1f3f5",
+    "output": "#ffd8a8",
+    "neuron": "#e5dbff",
+}
+HIGHLIGHT = "#e03131"
+INK = "#343a40"
+FONT = "Helvetica,Arial,sans-serif"
+
+# How micrograd.nn labels its parameters: layer, neuron, then w{i} or b (all 0-based).
+PARAMETER_LABEL = re.compile(r"L(\d+)\.N(\d+)\.(?:w\d+|b)")
+
+# Operand roles worth writing on the edges: where the order of the operands changes the result.
+_EDGE_LABELS = {"-": ("+", "\u2212"), "/": ("num", "den"), "**": ("base", "exp")}
+
+INSTALL_HINT = (
+    "Install Graphviz with:  sudo apt-get install -y graphviz   (or run `make demo`, which installs it), "
+    "then check that `dot -V` works."
+)
+
+
+class GraphvizNotFound(RuntimeError):
+    """Graphviz's ``dot`` program is not installed, so a graph cannot be turned into an image."""
+
+
+def escape_label(text: str) -> str:
+    """``text`` as the content of a Graphviz HTML-like label: shown verbatim, never parsed as markup.
+
+    The one escaping function for everything user-supplied that reaches DOT (labels, op names,
+    legend text). Markup characters become entities, line breaks become ``<BR/>``, and characters
+    that are not valid XML (control characters, lone surrogates) are shown as ``\\x07`` or ``\\ud800``.
+    Quotes, braces, pipes and backslashes need nothing more: inside ``<...>`` they are plain text.
+    """
+    lines = re.split(r"\r\n|\r|\n", text)
+    return "<BR/>".join("".join(_escape_char(ch) for ch in line) for line in lines)
+
+
+def _escape_char(ch: str) -> str:
+    if ch == "&":
+        return "&amp;"
+    if ch == "<":
+        return "&lt;"
+    if ch == ">":
+        return "&gt;"
+    if ch == '"':
+        return "&quot;"
+    if unicodedata.category(ch) in ("Cc", "Cs") or ch in "\ufffe\uffff":
+        code = ord(ch)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return ch
+
+
+def format_number(x: float) -> str:
+    """A value as the pictures and explanations print it: 4 decimals, or scientific when tiny or huge."""
+    x = x + 0.0  # turns -0.0 into 0.0, which would otherwise print as "-0.0000"
+    if x == 0.0 or 1e-4 <= abs(x) < 1e6:
+        return f"{x:.4f}"
+    return f"{x:.4e}"
+
+
+def format_constant(x: float) -> str:
+    """A constant operand, short as a person writes it: 2, 0.5, 1e-08."""
+    return f"{x + 0.0:g}"
+
+
+def svg_id(position: int) -> str:
+    """The SVG id of the value at ``position`` in ``topological_order(root)``."""
+    return f"v{position}"
+
+
+def is_parameter_label(label: str) -> bool:
+    return PARAMETER_LABEL.fullmatch(label) is not None
+
+
+# ----------------------------------------------------------------------------------------------
+# Neurons: which nodes micrograd.nn built for which neuron
+
+
+@dataclass
+class _Neuron:
+    layer: int
+    index: int
+    params: list[Value] = field(default_factory=list)
+    # one (linear, activation or None) pair per time the neuron was applied
+    applications: list[tuple[Value, Value | None]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"L{self.layer}.N{self.index}"
+
+
+def _neuron_key(node: Value) -> tuple[int, int] | None:
+    match = PARAMETER_LABEL.fullmatch(node.label) if node._op == "" else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _find_neurons(order: list[Value]) -> dict[tuple[int, int], _Neuron]:
+    """Group nn-built nodes: a neuron's parameters, its fused 'linear' sum and the activation after it."""
+    neurons: dict[tuple[int, int], _Neuron] = {}
+    pending: dict[Value, tuple[_Neuron, int]] = {}  # a linear node still waiting for its activation
+    for node in order:
+        operands = node.operands()
+        key = _neuron_key(node)
+        if key is not None:
+            neurons.setdefault(key, _Neuron(*key)).params.append(node)
+        elif node._op == "linear":
+            weights = operands[: (len(operands) - 1) // 2]
+            keys = {_neuron_key(w) if isinstance(w, Value) else None for w in weights}
+            owner = keys.pop() if len(keys) == 1 else None
+            if owner is not None:
+                neuron = neurons.setdefault(owner, _Neuron(*owner))
+                pending[node] = (neuron, len(neuron.applications))
+                neuron.applications.append((node, None))
+        elif len(operands) == 1 and isinstance(operands[0], Value) and operands[0] in pending:
+            lin = operands[0]
+            neuron, i = pending.pop(lin)
+            neuron.applications[i] = (lin, node)
+    return neurons
+
+
+# ----------------------------------------------------------------------------------------------
+# draw_dot
+
+
+def _role(node: Value, root: Value, params: set[Value]) -> str:
+    if node is root:
+        return "output"
+    if node._op != "":
+        return "intermediate"
+    return "parameter" if node in params or is_parameter_label(node.label) else "input"
+
+
+def _table(cells: list[str], fill: str, highlighted: bool) -> str:
+    border, color = ("3", HIGHLIGHT) if highlighted else ("0", INK)
+    row = "".join(f"<TD>{cell}</TD>" for cell in cells)
+    return (
+        f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
+        f'BGCOLOR="{fill}" COLOR="{color}"><TR>{row}</TR></TABLE>>'
+    )
+
+
+def _legend(entries: Mapping[str, str]) -> str:
+    cells = "".join(
+        f'<TD BGCOLOR="{escape_label(color)}" BORDER="1">{escape_label(text)}</TD>'
+        for color, text in entries.items()
+    )
+    return f'<<TABLE BORDER="0" CELLSPACING="6" CELLPADDING="3"><TR>{cells}</TR></TABLE>>'
+
+
+def draw_dot(
+    root: Value,
+    format: str = "svg",
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    max_nodes: int = 500,
+    collapse: bool = False,
+    highlight: Iterable[Value] | None = None,
+    node_colors: Mapping[Value, str] | None = None,
+    group: str | bool | None = None,
+    *,
+    legend: bool | Mapping[str, str] = True,
+    params: Iterable[Value] | None = None,
+    names: Mapping[Value, str] | None = None,
+    grads: Mapping[Value, float] | None = None,
+    grad_changed: Iterable[Value] | None = None,
+) -> graphviz.Digraph:
+    """The computation graph of ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter).
+
+    - ``highlight``: values to emphasise; each one's op node and the edges into and out of that op
+      are emphasised too, since that is where its gradient flows during backward.
+    - ``node_colors``: fill colour per value, overriding the role colour; ``legend`` then takes a
+      mapping colour -> text to explain them (``legend=True`` shows the role colours, ``False`` none).
+    - ``group``: ``None``/``"auto"``/``True`` draws a box around each neuron and each layer built by
+      ``micrograd.nn`` (found by parameter labels ``L{layer}.N{neuron}.w{i}``/``.b``); ``False`` or
+      ``"none"`` draws no boxes. ``collapse=True`` draws each neuron application as one box.
+    - ``params``: leaves to colour as parameters, besides those labelled like nn parameters.
+    - ``names``: text for the first cell of each value's box (default: its label, if any).
+    - ``grads``: gradient to print per value instead of its current ``.grad``; ``grad_changed``:
+      values whose grad is printed in red (the ones a backward step has just updated).
+
+    Raises ValueError above ``max_nodes`` boxes, since dot takes minutes on big graphs.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__} {root!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_dot: rankdir={rankdir!r} is not one of {', '.join(RANKDIRS)}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw_dot: max_nodes must be a positive int, got {max_nodes!r}")
+    if group not in (None, True, False, "auto", "none"):
+        raise ValueError(f"draw_dot: group={group!r} is not one of None, 'auto', 'none', True, False")
+    grouping = group in (None, True, "auto")
+
+    order = topological_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    neurons = _find_neurons(order) if grouping or collapse else {}
+    hidden, boxes = _collapse(order, neurons) if collapse else (set(), {})
+
+    count = _count_drawn(order, hidden, boxes)
+    if count > max_nodes:
+        hint = ""
+        if not collapse and neurons:
+            collapsed = _count_drawn(order, *_collapse(order, neurons))
+            hint = f", or pass collapse=True to draw one box per neuron ({collapsed} nodes)"
+        raise ValueError(
+            f"draw_dot: the graph has {count} nodes to draw (values and constants), more than "
+            f"max_nodes={max_nodes}; dot would take a long time on it. Pass max_nodes={count} to draw it "
+            f"anyway{hint}."
+        )
+
+    highlighted = set(highlight or ())
+    changed = set(grad_changed or ())
+    param_set = set(params or ())
+    colors = dict(node_colors or {})
+    dot = graphviz.Digraph(
+        name="micrograd",
+        format=format,
+        graph_attr={
+            "rankdir": rankdir,
+            "fontname": FONT,
+            "nodesep": "0.25",
+            "ranksep": "0.35",
+            "bgcolor": "white",
+        },
+        node_attr={"fontname": FONT, "fontsize": "11", "color": INK, "fontcolor": INK},
+        edge_attr={
+            "fontname": FONT,
+            "fontsize": "10",
+            "color": INK,
+            "fontcolor": "#495057",
+            "arrowsize": "0.7",
+        },
+    )
+
+    # Which drawing (the top graph, or a neuron's box inside a layer's box) holds each value.
+    owner: dict[Value, _Neuron] = {}
+    if grouping:
+        for neuron in neurons.values():
+            for node in neuron.params:
+                owner[node] = neuron
+            for lin, act in neuron.applications:
+                owner[lin] = neuron
+                if act is not None:
+                    owner[act] = neuron
+    roles_shown: set[str] = set()
+
+    def draw_value(graph: graphviz.Digraph, node: Value) -> None:
+        i = position[node]
+        vid = svg_id(i)
+        box = boxes.get(node)
+        role = "output" if node is root else "neuron" if box else _role(node, root, param_set)
+        roles_shown.add(role)
+        fill = colors.get(node, ROLE_COLORS[role])
+        name = names.get(node, node.label) if names is not None else node.label
+        cells = [escape_label(name)] if name else []
+        if box is not None:
+            cells.append(escape_label(box))
+        cells.append(f"data {format_number(node.data)}")
+        if show_grad:
+            grad = grads.get(node, node.grad) if grads is not None else node.grad
+            text = f"grad {format_number(grad)}"
+            cells.append(f'<FONT COLOR="{HIGHLIGHT}">{text}</FONT>' if node in changed else text)
+        lit = node in highlighted
+        graph.node(vid, label=_table(cells, escape_label(fill), lit), shape="plain", id=vid)
+        operands = node.operands()
+        if box is not None:
+            lin = box_inputs[node]
+            inputs = [x for x in lin.operands() if isinstance(x, Value) and x not in hidden]
+            edge_style = {"color": HIGHLIGHT, "penwidth": "2.5"} if lit else {}
+            for j, source_node in enumerate(inputs):
+                dot.edge(svg_id(position[source_node]), vid, id=f"{vid}-in{j}", **edge_style)
+            return
+        if not operands:
+            return
+        op_id = f"{vid}-op"
+        op_name = escape_label(node._op)
+        graph.node(
+            op_id,
+            label=f"<{op_name}>",
+            id=op_id,
+            shape="circle" if len(node._op) <= 2 else "ellipse",
+            style="filled",
+            fillcolor="white",
+            fontsize="12",
+            width="0.3",
+            height="0.3",
+            margin="0.02",
+            color=HIGHLIGHT if lit else INK,
+            penwidth="2.5" if lit else "1",
+        )
+        edge_style = {"color": HIGHLIGHT, "penwidth": "2.5"} if lit else {}
+        dot.edge(op_id, vid, id=f"{vid}-out", **edge_style)
+        for j, x in enumerate(operands):
+            if isinstance(x, Value):
+                source = svg_id(position[x])
+            else:
+                source = f"{vid}-c{j}"
+                graph.node(
+                    source,
+                    label=f"<{escape_label(format_constant(x))}>",
+                    id=source,
+                    shape="plaintext",
+                    fontsize="10",
+                    fontcolor="#495057",
+                    width="0",
+                    height="0",
+                    margin="0.02",
+                )
+            text = _edge_label(node, j)
+            labelled = {**edge_style, "label": text} if text else edge_style
+            dot.edge(source, op_id, id=f"{vid}-in{j}", **labelled)
+
+    box_inputs = {out: lin for out, lin in _box_linears(boxes, neurons)}
+    visible = [node for node in order if node not in hidden]
+    for node in visible:
+        if node not in owner:
+            draw_value(dot, node)
+    by_layer: dict[int, list[_Neuron]] = {}
+    for neuron in neurons.values():
+        if grouping and any(node in owner and node not in hidden for node in _members(neuron)):
+            by_layer.setdefault(neuron.layer, []).append(neuron)
+    for layer in sorted(by_layer):
+        with dot.subgraph(name=f"cluster_L{layer}") as layer_box:
+            layer_box.attr(
+                label=f"layer {layer}", style="rounded,dashed", color="#adb5bd", fontcolor="#868e96"
+            )
+            for neuron in sorted(by_layer[layer], key=lambda n: n.index):
+                with layer_box.subgraph(name=f"cluster_{neuron.name}") as neuron_box:
+                    neuron_box.attr(
+                        label=f"neuron {neuron.name}",
+                        style="rounded,filled",
+                        fillcolor="#f8f9fa",
+                        color="#ced4da",
+                    )
+                    for node in _members(neuron):
+                        if node not in hidden:
+                            draw_value(neuron_box, node)
+
+    if legend is True and node_colors is None:
+        entries = {ROLE_COLORS[r]: r for r in ROLE_COLORS if r in roles_shown}
+        if highlighted:
+            entries[HIGHLIGHT] = "highlighted (red border)"
+    elif isinstance(legend, Mapping):
+        entries = dict(legend)
+    else:
+        entries = {}
+    if entries:
+        # Set last, so that the neuron and layer boxes above do not inherit it as their label.
+        dot.attr(label=_legend(entries), labelloc="b", labeljust="l", fontsize="10")
+    return dot
+
+
+def _edge_label(node: Value, j: int) -> str:
+    if node._op == "linear":
+        n = (len(node.operands()) - 1) // 2
+        # 0-based, like the parameter labels L0.N1.w0
+        return "b" if j == 2 * n else f"w{j}" if j < n else f"x{j - n}"
+    names = _EDGE_LABELS.get(node._op)
+    return names[j] if names and j < len(names) else ""
+
+
+def _members(neuron: _Neuron) -> list[Value]:
+    """The neuron's nodes in reading order: w0, w1, ..., b, then each weighted sum and activation."""
+    nodes = sorted(neuron.params, key=lambda p: (p.label.endswith(".b"), len(p.label), p.label))
+    for lin, act in neuron.applications:
+        nodes.append(lin)
+        if act is not None:
+            nodes.append(act)
+    return nodes
+
+
+def _box_linears(
+    boxes: Mapping[Value, str], neurons: Mapping[tuple[int, int], _Neuron]
+) -> list[tuple[Value, Value]]:
+    pairs = []
+    for neuron in neurons.values():
+        for lin, act in neuron.applications:
+            out = act if act is not None else lin
+            if out in boxes:
+                pairs.append((out, lin))
+    return pairs
+
+
+def _collapse(
+    order: list[Value], neurons: Mapping[tuple[int, int], _Neuron]
+) -> tuple[set[Value], dict[Value, str]]:
+    """Nodes hidden inside neuron boxes, and the box text for each neuron application's output.
+
+    A parameter or a weighted sum is hidden only when nothing outside its neuron uses it (an L2
+    penalty on the weights keeps them visible), so collapsing never drops an edge of the graph.
+    """
+    users: dict[Value, set[Value]] = {}
+    for node in order:
+        for x in node.operands():
+            if isinstance(x, Value):
+                users.setdefault(x, set()).add(node)
+    hidden: set[Value] = set()
+    boxes: dict[Value, str] = {}
+    for neuron in neurons.values():
+        if not neuron.applications:
+            continue
+        linears = {lin for lin, _ in neuron.applications}
+        for param in neuron.params:
+            if users.get(param, set()) <= linears:
+                hidden.add(param)
+        for lin, act in neuron.applications:
+            out = lin
+            if act is not None and users.get(lin, set()) == {act}:
+                hidden.add(lin)
+                out = act
+            n_weights = (len(lin.operands()) - 1) // 2
+            constants = sum(1 for x in lin.operands() if not isinstance(x, Value))
+            text = (
+                f"{neuron.name}  {act._op + '(' if out is act else ''}w\u00b7x+b{')' if out is act else ''}"
+            )
+            text += f"\n{n_weights} weights" + (f", {constants} constant inputs" if constants else "")
+            boxes[out] = text
+    return hidden, boxes
+
+
+def _count_drawn(order: list[Value], hidden: set[Value], boxes: Mapping[Value, str]) -> int:
+    count = 0
+    for node in order:
+        if node in hidden:
+            continue
+        count += 1
+        if node not in boxes:
+            count += sum(1 for x in node.operands() if not isinstance(x, Value))
+    return count
+
+
+# ----------------------------------------------------------------------------------------------
+# Files
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``.
+
+    A reader (a browser, a build) never sees a half-written file, and a failed write leaves any
+    previous file in place.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; an image or page is for everyone to read
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def pipe(graph: graphviz.Digraph, format: str) -> bytes:
+    """Run Graphviz's ``dot`` on ``graph`` and return the image bytes in ``format``."""
+    if shutil.which("dot") is None:
+        raise GraphvizNotFound(
+            f"Graphviz's `dot` program is not on the PATH, so no {format} can be made. {INSTALL_HINT}"
+        )
+    try:
+        return graph.pipe(format=format)
+    except graphviz.ExecutableNotFound as exc:
+        raise GraphvizNotFound(f"Graphviz's `dot` program could not be run ({exc}). {INSTALL_HINT}") from exc
+
+
+def render(root: Value, path: str | os.PathLike[str], **options: object) -> Path:
+    """Draw ``root``'s graph into ``path`` (.svg, .png or .pdf, by its suffix) with ``dot``; return the path.
+
+    ``options`` are those of ``draw_dot``. The file is written atomically.
+    """
+    path = Path(path)
+    format = path.suffix.lower().lstrip(".")
+    if format not in RENDER_FORMATS:
+        raise ValueError(
+            f"render: cannot tell the image type of {str(path)!r}: its suffix {path.suffix!r} is not "
+            f"one of {', '.join('.' + f for f in RENDER_FORMATS)}"
+        )
+    asked = options.pop("format", format)
+    if asked != format:
+        raise ValueError(
+            f"render: format={asked!r} contradicts the suffix of {str(path)!r}; drop one of them"
+        )
+    graph = draw_dot(root, format=format, **options)  # type: ignore[arg-type]
+    write_atomic(path, pipe(graph, format))
+    return path

@@ -1,0 +1,246 @@
+"""The stepping HTML page, opened in real headless Chromium and driven with its buttons and keys.
+
+Chromium is driven over the DevTools protocol through ``--remote-debugging-pipe`` (JSON messages
+separated by NUL bytes on file descriptors 3 and 4), so the test needs nothing beyond the
+standard library: no selenium, no playwright, no websocket client.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import io
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from micrograd.engine import Value
+from micrograd.explain import explain
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--window-size=1280,900",
+    "--remote-debugging-pipe",
+]
+
+
+def chromium_binary() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail(
+            "Chromium is not installed, so the HTML page cannot be checked in a browser. "
+            "Install it with:  sudo apt-get install -y chromium   (or run `make test`, which installs it)"
+        )
+    return path
+
+
+class DevTools:
+    """A minimal DevTools-protocol client over Chromium's debugging pipe."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def attach_pipes() -> None:  # runs in the child: Chromium reads fd 3 and writes fd 4
+            r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
+            w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
+            os.dup2(r, 3)
+            os.dup2(w, 4)
+            os.close(r)
+            os.close(w)
+
+        self.proc = subprocess.Popen(
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=attach_pipes,
+            close_fds=False,  # keep fds 3 and 4; every other fd Python made is close-on-exec anyway
+            start_new_session=True,  # its own process group, so teardown can end Chromium's helpers too
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._buffer = b""
+        self._next_id = 0
+
+    def call(
+        self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 20.0
+    ) -> dict:
+        self._next_id += 1
+        message: dict = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        data = json.dumps(message).encode() + b"\0"
+        while data:
+            data = data[os.write(self._to_browser, data) :]
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read(deadline, method)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise AssertionError(f"DevTools {method} failed: {reply['error']}")
+                return reply["result"]
+
+    def _read(self, deadline: float, method: str) -> dict:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._from_browser], [], [], max(left, 0))
+            if not ready:
+                raise AssertionError(f"Chromium did not answer {method} in time")
+            chunk = os.read(self._from_browser, 1 << 16)
+            if not chunk:
+                raise AssertionError(
+                    f"Chromium closed the debugging pipe during {method} (exit {self.proc.poll()})"
+                )
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+        os.close(self._to_browser)
+        os.close(self._from_browser)
+
+
+class Page:
+    def __init__(self, devtools: DevTools, url: str) -> None:
+        self.devtools = devtools
+        target = devtools.call("Target.createTarget", {"url": url})["targetId"]
+        self.session = devtools.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        deadline = time.monotonic() + 20
+        # Until the navigation commits, the target still shows a finished about:blank.
+        while self.js("location.href + ' ' + document.readyState") != f"{url} complete":
+            assert time.monotonic() < deadline, "the page did not finish loading"
+            time.sleep(0.05)
+
+    def call(self, method: str, params: dict | None = None) -> dict:
+        return self.devtools.call(method, params, session=self.session)
+
+    def js(self, expression: str) -> object:
+        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        assert "exceptionDetails" not in result, f"{expression}: {result['exceptionDetails']}"
+        return result["result"].get("value")
+
+    def key(self, key: str, code: int) -> None:
+        for kind in ("rawKeyDown", "keyUp"):
+            self.call(
+                "Input.dispatchKeyEvent",
+                {
+                    "type": kind,
+                    "key": key,
+                    "code": key,
+                    "windowsVirtualKeyCode": code,
+                    "nativeVirtualKeyCode": code,
+                },
+            )
+
+    def state(self) -> tuple[str, str, str]:
+        """The counter text, the highlighted value's SVG id, and the visible step's heading."""
+        counter, active, heading = json.loads(
+            self.js(
+                """JSON.stringify([
+                  document.getElementById("counter").textContent,
+                  Array.from(document.querySelectorAll("#graph g.node.active"))
+                    .map(g => g.id).filter(id => /^v[0-9]+$/.test(id)).join(","),
+                  document.querySelector("section.step:not([hidden]) h2").textContent])"""
+            )
+        )
+        return counter, active, heading
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[DevTools]:
+    devtools = DevTools(chromium_binary(), tmp_path / "profile")
+    try:
+        yield devtools
+    finally:
+        devtools.close()
+
+
+def lecture_graph() -> Value:
+    """a = 2, b = -3, f = 2; c = a*b; d = c*f; e = a*4; L = d + e: a is reached by two paths."""
+    a, b, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(2.0, label="f")
+    c = a * b
+    c.label = "c"
+    d = c * f
+    d.label = "d"
+    e = a * 4.0
+    e.label = "e"
+    out = d + e
+    out.label = "L"
+    return out
+
+
+def test_html_page_steps_through_backward_with_buttons_and_keys_in_chromium(tmp_path, browser):
+    steps = explain(lecture_graph())
+    page_path = tmp_path / "backprop.html"
+    steps.to_html(page_path)
+    n = len(steps)
+    assert n == 4
+
+    page = Page(browser, page_path.as_uri())
+    counter, active, heading = page.state()
+    assert counter == f"Step 1 / {n}"
+    assert heading == "Step 1: L = d + e"
+    seen = [active]
+    for k in range(2, n + 1):
+        page.js('document.getElementById("next").click()')
+        counter, active, heading = page.state()
+        assert counter == f"Step {k} / {n}"
+        assert heading.startswith(f"Step {k}: ")
+        assert active and active != seen[-1], "the highlighted node must move to the step's node"
+        seen.append(active)
+    assert len(set(seen)) == n  # one distinct node per step
+    assert page.js('document.getElementById("next").disabled') is True
+    # The last step (e = a * 4) adds a's second contribution: its box must show the final grad.
+    grad_of_a = page.js(
+        "Array.from(document.querySelectorAll('#graph g.node')).filter(g => /^v[0-9]+$/.test(g.id))"
+        ".map(g => Array.from(g.querySelectorAll('text')).map(t => t.textContent).join('|'))"
+        ".find(t => t.startsWith('a|'))"
+    )
+    assert grad_of_a == "a|data 2.0000|grad -2.0000"  # -6 via c, +4 via e: by hand
+
+    page.key("ArrowLeft", 37)
+    assert page.state()[0] == f"Step {n - 1} / {n}"
+    assert page.state()[1] == seen[-2]
+    page.js('document.getElementById("prev").click()')
+    assert page.state()[0] == f"Step {n - 2} / {n}"
+    page.key("ArrowRight", 39)
+    page.key("ArrowRight", 39)
+    assert page.state()[0] == f"Step {n} / {n}"
+
+    # A page that works offline loads nothing besides itself.
+    assert page.js("performance.getEntriesByType('resource').length") == 0
+
+    shot = page.call("Page.captureScreenshot", {"format": "png"})
+    image = Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB")
+    assert image.size[0] >= 800 and image.size[1] >= 600
+    colors = image.getcolors(maxcolors=1 << 20)
+    assert colors is not None and len(colors) > 50, "the screenshot is (nearly) one colour: a blank page"
+    # The highlight red of the active node and its edges is on screen.
+    assert any(r > 200 and g < 90 and b < 90 for _, (r, g, b) in colors)
+    (tmp_path / "screenshot.png").write_bytes(base64.b64decode(shot["data"]))
