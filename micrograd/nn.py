@@ -1,0 +1,556 @@
+"""Neurons, layers and multi-layer perceptrons built on the engine, saved as JSON, bridged to PyTorch.
+
+A neuron computes ``out = activation(net)`` with ``net = sum_i w_i x_i + b``. By default the
+weighted sum is ONE graph node (the engine's fused ``linear`` op, whose backward is the delta
+rule); ``fused=False`` builds the ``w_i * x_i`` and ``+`` nodes one by one, to look at in a drawing.
+
+Parameters are labelled ``L{layer}.N{neuron}.w{i}`` and ``L{layer}.N{neuron}.b`` (0-based), which
+is also their name in ``named_parameters()`` and ``state_dict()``, and what the graph renderer
+groups by.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
+
+from micrograd.data import make_rng
+from micrograd.engine import Value, linear
+
+if TYPE_CHECKING:  # torch is imported only inside the bridge functions
+    import torch
+
+Input = Value | float
+Output = Value | list[Value]
+PathLike = str | os.PathLike[str]
+
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+_DISPLAY = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
+
+# Half-width of the uniform(-a, a) each weight is drawn from; biases start at 0 (as in the classic).
+# kaiming (He): Var w = 2 / fan_in, for ReLU; xavier (Glorot): Var w = 2 / (fan_in + fan_out);
+# lecun: Var w = 1 / fan_in. A uniform(-a, a) has variance a^2 / 3.
+INITS: dict[str, Callable[[int, int], float]] = {
+    "uniform": lambda fan_in, fan_out: 1.0,
+    "kaiming": lambda fan_in, fan_out: math.sqrt(6.0 / fan_in),
+    "xavier": lambda fan_in, fan_out: math.sqrt(6.0 / (fan_in + fan_out)),
+    "lecun": lambda fan_in, fan_out: math.sqrt(3.0 / fan_in),
+}
+
+FORMAT = "micrograd-model"
+FORMAT_VERSION = 1
+
+
+def _choice(value: object, options: Mapping[str, object], what: str) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(options)}")
+    return value
+
+
+def _size(n: object, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, Integral):
+        raise TypeError(f"{what} must be an int, got {type(n).__name__} {n!r}")
+    if n < 1:
+        raise ValueError(f"{what} must be >= 1, got {n!r}")
+    return int(n)
+
+
+def _inputs(x: object, nin: int, who: str) -> list[Input]:
+    """The inputs as a list of Values and floats, or an error naming what is wrong with them."""
+    if isinstance(x, (str, bytes, Value, Real)) or not isinstance(x, Iterable):
+        raise TypeError(f"{who} takes a list of {nin} numbers or Values, got {type(x).__name__} {x!r}")
+    row = list(x)
+    if len(row) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, received {len(row)}: {row!r}")
+    for i, v in enumerate(row):
+        if type(v) is float or isinstance(v, Value):
+            pass
+        elif isinstance(v, bool) or not isinstance(v, Real):
+            raise TypeError(f"{who}: input {i} is {type(v).__name__} {v!r}; inputs must be numbers or Values")
+        else:
+            row[i] = v = float(v)
+        if type(v) is float and not math.isfinite(v):
+            raise ValueError(f"{who}: input {i} is {v!r}; inputs must be finite numbers")
+    return row
+
+
+class Module:
+    """Anything with parameters: zero their gradients, read and write them, save and load them."""
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return []
+
+    def parameters(self) -> list[Value]:
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """Parameter name -> value, in parameter order."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set every parameter from ``state``; checks all of it first, so a bad dict changes nothing."""
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict takes a dict of name -> number, got {type(state).__name__}")
+        named = self.named_parameters()
+        names = [name for name, _ in named]
+        missing = [n for n in names if n not in state]
+        unexpected = [k for k in state if k not in set(names)]
+        if missing or unexpected:
+            raise ValueError(
+                f"state dict does not fit this {type(self).__name__}: missing {missing[:5]}"
+                f"{' ...' if len(missing) > 5 else ''}, unexpected {unexpected[:5]}"
+                f"{' ...' if len(unexpected) > 5 else ''}"
+            )
+        values = [_weight(state[name], f"state[{name!r}]") for name in names]
+        for (_, p), value in zip(named, values):
+            p.data = value
+
+    # -- saved models -------------------------------------------------------------------------
+
+    def _neuron_layers(self) -> list[list[Neuron]]:
+        """The neurons layer by layer: what a saved file's weights are laid out by."""
+        raise TypeError(
+            f"{type(self).__name__} cannot be saved or loaded: files hold models made of "
+            "Neurons (Neuron, Layer, MLP)"
+        )
+
+    def architecture(self) -> dict[str, Any]:
+        """What a saved file records about the model's shape (everything but the weights)."""
+        raise TypeError(f"{type(self).__name__} has no architecture to save")
+
+    def save(self, path: PathLike) -> None:
+        """Write the model as JSON (format, version, architecture, weights), atomically.
+
+        The file is written in full to a temporary file in the same directory and then renamed
+        over ``path``, so a crash leaves either the old file or the new one, never half of one.
+        """
+        document = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "architecture": self.architecture(),
+            "weights": [
+                {"w": [[w.data for w in n.w] for n in layer], "b": [n.b.data for n in layer]}
+                for layer in self._neuron_layers()
+            ],
+        }
+        text = json.dumps(document, indent=1, allow_nan=False)
+        directory = os.path.dirname(os.path.abspath(os.fspath(path)))
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".micrograd-", suffix=".json.tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def load(self, path: PathLike) -> None:
+        """Set the weights from a file written by ``save``; the model changes only if ALL of it is valid."""
+        document = _read_model_file(path)
+        self._apply_document(document, str(path))
+
+    def _apply_document(self, document: dict[str, Any], source: str) -> None:
+        expected = self.architecture()
+        found = document["architecture"]
+        if found != expected:
+            differences = [
+                f"{key}: file {found.get(key)!r}, model {expected.get(key)!r}"
+                for key in dict.fromkeys([*expected, *found])
+                if found.get(key) != expected.get(key)
+            ]
+            raise ValueError(f"{source}: architecture does not match the model ({'; '.join(differences)})")
+        layers = self._neuron_layers()
+        values = _check_weights(document["weights"], [(len(layer), layer[0].nin) for layer in layers], source)
+        for layer, (rows, biases) in zip(layers, values):
+            for neuron, row, bias in zip(layer, rows, biases):
+                for w, value in zip(neuron.w, row):
+                    w.data = value
+                neuron.b.data = bias
+
+
+class Neuron(Module):
+    """``out = activation(sum_i w_i x_i + b)``; ``nonlin=False`` or activation="linear": a linear unit."""
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        activation: str | None = None,
+        fused: bool = True,
+        init: str = "uniform",
+        rng: random.Random | None = None,
+        fan_out: int = 1,
+        name: str = "L0.N0",
+    ) -> None:
+        self.nin = _size(nin, "nin")
+        self.activation = _choice(
+            activation if activation is not None else ("relu" if nonlin else "linear"),
+            ACTIVATIONS,
+            "activation",
+        )
+        self.fused = bool(fused)
+        self.init = _choice(init, INITS, "init")
+        self.name = name
+        bound = INITS[init](self.nin, fan_out)
+        # without a generator, the global random state, so random.seed(...) works as in the classic
+        uniform = rng.uniform if rng is not None else random.uniform
+        self.w = [Value(uniform(-bound, bound), label=f"{name}.w{i}") for i in range(self.nin)]
+        self.b = Value(0.0, label=f"{name}.b")
+        self._act = ACTIVATIONS[self.activation]
+
+    def __call__(self, x: Sequence[Input]) -> Value:
+        return self._forward(_inputs(x, self.nin, f"Neuron {self.name}"))
+
+    def _forward(self, x: Sequence[Input]) -> Value:
+        if self.fused:
+            net = linear(self.w, x, self.b)
+            return self._act(net) if self._act else net
+        net = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        # labels only in teaching mode: a label costs memory in every node of every forward pass
+        if self._act is None:
+            net.label = f"{self.name}.out"
+            return net
+        net.label = f"{self.name}.net"
+        out = self._act(net)
+        out.label = f"{self.name}.out"
+        return out
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [*((f"{self.name}.w{i}", w) for i, w in enumerate(self.w)), (f"{self.name}.b", self.b)]
+
+    def _neuron_layers(self) -> list[list[Neuron]]:
+        return [[self]]
+
+    def architecture(self) -> dict[str, Any]:
+        return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"{_DISPLAY[self.activation]}Neuron({self.nin})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same inputs; a layer of one neuron returns a single Value."""
+
+    def __init__(self, nin: int, nout: int, name: str = "L0", **kwargs: Any) -> None:
+        self.nin = _size(nin, "nin")
+        self.nout = _size(nout, "nout")
+        self.name = name
+        kwargs.setdefault("fan_out", self.nout)
+        self.neurons = [Neuron(nin, name=f"{name}.N{j}", **kwargs) for j in range(self.nout)]
+        self.activation = self.neurons[0].activation
+
+    def __call__(self, x: Sequence[Input]) -> Output:
+        outs = self._forward(_inputs(x, self.nin, f"Layer {self.name}"))
+        return outs[0] if len(outs) == 1 else outs
+
+    def _forward(self, x: Sequence[Input]) -> list[Value]:
+        return [n._forward(x) for n in self.neurons]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [item for n in self.neurons for item in n.named_parameters()]
+
+    def _neuron_layers(self) -> list[list[Neuron]]:
+        return [self.neurons]
+
+    def architecture(self) -> dict[str, Any]:
+        return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` has two ReLU layers of 16 and a linear output.
+
+    ``seed`` makes the initial weights reproducible (drawn from their own generator, not the
+    global random state); ``init`` picks the scheme: "uniform" (the classic uniform(-1, 1)),
+    "kaiming", "xavier" or "lecun" (scaled by fan-in).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        fused: bool = True,
+        init: str = "uniform",
+        seed: int | None = None,
+        output_activation: str = "linear",
+    ) -> None:
+        self.nin = _size(nin, "nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or len(nouts) == 0:
+            raise ValueError(
+                f"nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1]; got {nouts!r}"
+            )
+        self.nouts = [_size(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
+        self.activation = _choice(activation, ACTIVATIONS, "activation")
+        self.output_activation = _choice(output_activation, ACTIVATIONS, "output_activation")
+        rng = make_rng(seed) if seed is not None else None
+        sizes = [self.nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                name=f"L{i}",
+                activation=self.output_activation if i == last else self.activation,
+                fused=fused,
+                init=init,
+                rng=rng,
+            )
+            for i in range(len(self.nouts))
+        ]
+
+    def __call__(self, x: Sequence[Input]) -> Output:
+        out: list[Input] | list[Value] = _inputs(x, self.nin, "MLP")
+        for layer in self.layers:
+            out = layer._forward(out)
+        return out[0] if len(out) == 1 else out  # type: ignore[return-value]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [item for layer in self.layers for item in layer.named_parameters()]
+
+    def _neuron_layers(self) -> list[list[Neuron]]:
+        return [layer.neurons for layer in self.layers]
+
+    def architecture(self) -> dict[str, Any]:
+        return {
+            "type": "MLP",
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+        }
+
+    @classmethod
+    def from_file(cls, path: PathLike, fused: bool = True) -> MLP:
+        """A new MLP with the architecture and weights saved in ``path`` (checked in full first)."""
+        document = _read_model_file(path)
+        arch = document["architecture"]
+        if arch["type"] != "MLP":
+            raise ValueError(f"{path}: the file holds a {arch['type']}, not an MLP")
+        model = cls(
+            arch["nin"],
+            arch["nouts"],
+            activation=arch["activation"],
+            output_activation=arch["output_activation"],
+            fused=fused,
+            seed=0,  # the file's weights replace these; a seed leaves the global random state alone
+        )
+        model._apply_document(document, str(path))
+        return model
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading saved models: everything is checked before any parameter is touched.
+
+
+def _weight(x: object, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise ValueError(f"{where} is {type(x).__name__} {x!r}; a weight must be a number")
+    try:
+        value = float(x)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{where} is {x!r}; a weight must be a finite number")
+    return value
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a weight can have (every weight is finite)")
+
+
+def _fields(obj: object, keys: Sequence[str], where: str) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where} must be a JSON object with keys {list(keys)}, got {type(obj).__name__}")
+    missing = [k for k in keys if k not in obj]
+    if missing:
+        raise ValueError(f"{where} is missing the key(s) {missing}")
+    extra = [k for k in obj if k not in keys]
+    if extra:
+        raise ValueError(f"{where} has unexpected key(s) {extra}; expected exactly {list(keys)}")
+    return obj
+
+
+_ARCH_KEYS = {
+    "Neuron": ["type", "nin", "activation"],
+    "Layer": ["type", "nin", "nout", "activation"],
+    "MLP": ["type", "nin", "nouts", "activation", "output_activation"],
+}
+
+
+def _check_architecture(arch: object, where: str) -> dict[str, Any]:
+    kind = arch.get("type") if isinstance(arch, dict) else None
+    if kind not in _ARCH_KEYS:
+        raise ValueError(f"{where}.type must be one of {list(_ARCH_KEYS)}, got {kind!r}")
+    arch = _fields(arch, _ARCH_KEYS[kind], where)  # type: ignore[arg-type]
+    sizes = {k: arch[k] for k in ("nin", "nout") if k in arch}
+    if kind == "MLP":
+        if not isinstance(arch["nouts"], list) or not arch["nouts"]:
+            raise ValueError(f"{where}.nouts must be a non-empty list of layer sizes, got {arch['nouts']!r}")
+        sizes.update({f"nouts[{i}]": n for i, n in enumerate(arch["nouts"])})
+    for key, n in sizes.items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"{where}.{key} must be an integer >= 1, got {n!r}")
+    for key in ("activation", "output_activation"):
+        if key in arch and arch[key] not in ACTIVATIONS:
+            raise ValueError(f"{where}.{key} is {arch[key]!r}; expected one of {list(ACTIVATIONS)}")
+    return arch
+
+
+def _read_model_file(path: PathLike) -> dict[str, Any]:
+    """A saved model's document, its structure and architecture checked (weights: by the model)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a saved model: the file is not UTF-8 text ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a saved model: the JSON is corrupt ({exc})") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    document = _fields(document, ["format", "version", "architecture", "weights"], f"{path}")
+    if document["format"] != FORMAT:
+        raise ValueError(f"{path}: format is {document['format']!r}, expected {FORMAT!r}")
+    version = document["version"]
+    if isinstance(version, bool) or version != FORMAT_VERSION or not isinstance(version, int):
+        raise ValueError(
+            f"{path}: format version {version!r} is not supported (this micrograd reads {FORMAT_VERSION})"
+        )
+    _check_architecture(document["architecture"], f"{path}: architecture")
+    return document
+
+
+def _check_weights(
+    weights: object, shape: Sequence[tuple[int, int]], source: str
+) -> list[tuple[list[list[float]], list[float]]]:
+    """Each layer's (rows of w, biases) as floats, if ``weights`` has exactly the layers' shapes."""
+    if not isinstance(weights, list) or len(weights) != len(shape):
+        count = len(weights) if isinstance(weights, list) else type(weights).__name__
+        raise ValueError(f"{source}: weights must be a list of {len(shape)} layers, got {count}")
+    values = []
+    for i, (layer, (nout, nin)) in enumerate(zip(weights, shape)):
+        where = f"{source}: weights[{i}]"
+        layer = _fields(layer, ["w", "b"], where)
+        w, b = layer["w"], layer["b"]
+        if not isinstance(w, list) or len(w) != nout:
+            raise ValueError(f"{where}.w must hold {nout} rows (one per neuron), got {_describe(w)}")
+        if not isinstance(b, list) or len(b) != nout:
+            raise ValueError(f"{where}.b must hold {nout} biases (one per neuron), got {_describe(b)}")
+        rows = []
+        for j, row in enumerate(w):
+            if not isinstance(row, list) or len(row) != nin:
+                raise ValueError(
+                    f"{where}.w[{j}] must hold {nin} weights (one per input), got {_describe(row)}"
+                )
+            rows.append([_weight(x, f"{where}.w[{j}][{k}]") for k, x in enumerate(row)])
+        values.append((rows, [_weight(x, f"{where}.b[{j}]") for j, x in enumerate(b)]))
+    return values
+
+
+def _describe(x: object) -> str:
+    return f"a list of {len(x)}" if isinstance(x, list) else f"{type(x).__name__} {x!r}"
+
+
+# ------------------------------------------------------------------------------------------------
+# The bridge to PyTorch (torch is imported here only, when asked for)
+
+
+def to_torch(model: MLP) -> torch.nn.Sequential:
+    """An equivalent ``torch.nn.Sequential`` (Linear + activation modules) in float64, same weights."""
+    import torch
+
+    if not isinstance(model, MLP):
+        raise TypeError(f"to_torch takes an MLP, got {type(model).__name__}")
+    modules: list[torch.nn.Module] = []
+    for layer in model.layers:
+        linear_ = torch.nn.Linear(layer.nin, layer.nout, dtype=torch.float64)
+        with torch.no_grad():
+            linear_.weight.copy_(
+                torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64)
+            )
+            linear_.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
+        modules.append(linear_)
+        if layer.activation != "linear":
+            modules.append(_torch_activations()[layer.activation]())
+    return torch.nn.Sequential(*modules)
+
+
+def _torch_activations() -> dict[str, Any]:
+    import torch
+
+    return {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
+
+
+def from_torch(sequential: torch.nn.Sequential, fused: bool = True) -> MLP:
+    """An MLP equal to a ``Sequential`` of ``Linear`` layers, each optionally followed by ReLU/Tanh/Sigmoid.
+
+    The hidden layers must share one activation (an MLP has one); the output may have its own.
+    """
+    import torch
+
+    if not isinstance(sequential, torch.nn.Sequential):
+        raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(sequential).__name__}")
+    by_class = {cls: name for name, cls in _torch_activations().items()}
+    layers: list[list[Any]] = []  # [Linear, activation name]
+    for i, module in enumerate(sequential):
+        if isinstance(module, torch.nn.Linear):
+            if layers and module.in_features != layers[-1][0].out_features:
+                raise ValueError(
+                    f"from_torch: module {i} ({module}) takes {module.in_features} inputs but the layer "
+                    f"before it gives {layers[-1][0].out_features}"
+                )
+            layers.append([module, "linear"])
+        elif type(module) in by_class or isinstance(module, torch.nn.Identity):
+            if not layers or layers[-1][1] != "linear":
+                raise ValueError(f"from_torch: module {i} ({module}) must follow a Linear layer directly")
+            layers[-1][1] = by_class.get(type(module), "linear")
+        else:
+            raise ValueError(
+                f"from_torch: module {i} is {module}; only Linear, ReLU, Tanh, Sigmoid and Identity convert"
+            )
+    if not layers:
+        raise ValueError("from_torch: the Sequential has no Linear layer")
+    hidden = {act for _, act in layers[:-1]}
+    if len(hidden) > 1:
+        raise ValueError(
+            f"from_torch: hidden layers use different activations {sorted(hidden)}; an MLP has one"
+        )
+    model = MLP(
+        layers[0][0].in_features,
+        [lin.out_features for lin, _ in layers],
+        activation=hidden.pop() if hidden else "relu",
+        output_activation=layers[-1][1],
+        fused=fused,
+        seed=0,  # the weights are overwritten below; a seed leaves the global random state alone
+    )
+    for layer, (lin, _) in zip(model.layers, layers):
+        rows = lin.weight.detach().to(torch.float64).tolist()
+        biases = lin.bias.detach().to(torch.float64).tolist() if lin.bias is not None else [0.0] * layer.nout
+        for neuron, row, bias in zip(layer.neurons, rows, biases):
+            for w, value in zip(neuron.w, row):
+                w.data = _weight(value, f"from_torch: {neuron.name} weight")
+            neuron.b.data = _weight(bias, f"from_torch: {neuron.name}.b")
+    return model
