@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 try:
@@ -207,17 +209,21 @@ LEVEL_COLOURS = (
 )
 
 
-def draw_levels(root: Value, path: str, format: str = "svg") -> str:
-    """Draw the graph under ``root`` with each node filled by its execution level's colour.
+def draw_levels(root: Value, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Draw the graph under ``root`` into ``path`` (.svg, .png, .pdf), each node filled by its level.
 
-    Nodes of one colour and one op run as one numpy operation in a compiled step. Returns the path
-    written (by ``micrograd.viz.render``).
+    Nodes of one colour and one op run as ONE numpy operation in a compiled step. ``options`` go to
+    ``micrograd.viz.draw_dot``. Returns the path written.
     """
     from micrograd import viz
 
-    colours = {node: LEVEL_COLOURS[level % len(LEVEL_COLOURS)] for node, level in levels(root).items()}
-    dot = viz.draw_dot(root, node_colors=colours)
-    return viz.render(dot, path, format=format)
+    node_levels = levels(root)
+    colours = {node: LEVEL_COLOURS[level % len(LEVEL_COLOURS)] for node, level in node_levels.items()}
+    legend: dict[str, str] = {}
+    for level in sorted(set(node_levels.values())):
+        colour = LEVEL_COLOURS[level % len(LEVEL_COLOURS)]
+        legend[colour] = f"{legend[colour]}, {level}" if colour in legend else f"level {level}"
+    return viz.render(root, path, node_colors=colours, legend=legend, **options)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -413,7 +419,7 @@ def _as_array(x: Any, what: str) -> Array:
     if not np.isfinite(array).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(
-            f"{what}[{', '.join(map(str, bad))}] is {array[bad]!r}: every value in a graph is finite"
+            f"{what}[{', '.join(map(str, bad))}] is {float(array[bad])!r}: every value in a graph is finite"
         )
     return array
 
@@ -533,6 +539,8 @@ class CompiledStep:
         by_group: dict[tuple[int, str], list[Value]] = {}
         for node in plan.run:
             by_group.setdefault((plan.level[node], plan.key[node]), []).append(node)
+        # run level by level (the topological order may reach a deep node before a shallow one)
+        by_group = dict(sorted(by_group.items(), key=lambda item: item[0][0]))
         for nodes in by_group.values():
             slot.update((n, start + i) for i, n in enumerate(nodes))
             start += len(nodes)
