@@ -131,7 +131,8 @@ class Module:
 
     def architecture(self) -> dict[str, Any]:
         """What a saved file records about the model's shape (everything but the weights)."""
-        raise TypeError(f"{type(self).__name__} has no architecture to save")
+        self._neuron_layers()  # a module that is not made of neurons says so here
+        raise NotImplementedError
 
     def save(self, path: PathLike) -> None:
         """Write the model as JSON (format, version, architecture, weights), atomically.
