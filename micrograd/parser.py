@@ -5,8 +5,8 @@ whitelist: numbers, variable names, ``+ - * / **``, unary ``-`` and ``+``, and o
 the engine's functions (``tanh exp log sqrt sigmoid relu abs``). ``Expression.evaluate(values)``
 then walks that tree and builds the graph with the engine's own ops; nothing in the text is ever
 run as Python code (no eval, exec or compile). Each variable becomes one leaf ``Value`` labelled
-with its name, and each short sub-expression labels its node with its own text, so graphs read
-like the formula.
+with its name and the result is labelled ``out``; the nodes in between stay unlabelled, so
+explanations name them n1, n2, ... rather than repeating ever longer pieces of the formula.
 
 Anything outside the whitelist, a missing or extra variable, an absurd exponent or an oversized
 expression raises ``ExpressionError``: one line that names the problem and its column, plus a
@@ -30,8 +30,6 @@ MAX_DEPTH = 100
 MAX_NODES = 400
 # A constant exponent beyond this is a typo or an attack, never a teaching example.
 MAX_EXPONENT = 1000.0
-# Sub-expressions up to this many characters label their node with their own text.
-MAX_LABEL = 32
 
 FUNCTIONS: dict[str, Callable[[Operand], Operand]] = {
     "tanh": tanh,
@@ -158,6 +156,8 @@ class Expression:
         out = _Builder(self.source, leaves).build(self.tree)
         if not isinstance(out, Value):  # unreachable: parse() refuses expressions without variables
             raise ExpressionError("the expression has no variables", self.source)
+        if out._op:
+            out.label = _unused("out", self.names)
         return out, leaves
 
 
@@ -313,14 +313,6 @@ class _Builder:
         self.leaves = leaves
 
     def build(self, node: ast.expr) -> Operand:
-        out = self._build(node)
-        if isinstance(out, Value) and not out.label and out._op:
-            text = ast.get_source_segment(self.source, node) or ""
-            if len(text) <= MAX_LABEL:
-                out.label = text
-        return out
-
-    def _build(self, node: ast.expr) -> Operand:
         if isinstance(node, ast.Constant):
             return float(node.value)
         if isinstance(node, ast.Name):
@@ -354,6 +346,15 @@ class _Builder:
         except (ArithmeticError, ValueError) as exc:
             column = _operator_column(node, self.source) if isinstance(node, ast.BinOp) else node.col_offset
             raise ExpressionError(f"cannot evaluate: {exc}", self.source, column) from None
+
+
+def _unused(name: str, taken: Sequence[str]) -> str:
+    """``name``, or name_2, name_3, ... when a variable of the expression already has it."""
+    candidate, k = name, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{name}_{k}"
+    return candidate
 
 
 def _finite(forward: Callable[[float, float], float], a: float, b: float, symbol: str) -> float:

@@ -154,10 +154,20 @@ def test_each_variable_is_one_leaf_labelled_with_its_name():
     assert leaves["x"].grad == 4.0  # d(xw + x)/dx = w + 1, reached by two paths
 
 
-def test_short_subexpressions_label_their_nodes_with_their_text():
+def test_variables_and_the_result_are_labelled_and_nothing_between():
     out, _ = build("tanh(x1*w1 + b)", {"x1": 2.0, "w1": -3.0, "b": 6.88})
-    labels = [node.label for node in topological_order(out) if node._op]
-    assert labels == ["x1*w1", "x1*w1 + b", "tanh(x1*w1 + b)"]
+    assert out.label == "out"
+    assert [node.label for node in topological_order(out) if node._op] == ["", "", "out"]
+
+
+def test_the_result_label_avoids_a_variable_called_out():
+    out, leaves = build("out * 2", {"out": 1.0})
+    assert out.label == "out_2" and leaves["out"].label == "out"
+
+
+def test_an_expression_that_is_one_variable_returns_its_leaf():
+    out, leaves = build("+x", {"x": 1.5})
+    assert out is leaves["x"] and out.label == "x"
 
 
 def test_names_are_listed_in_order_of_appearance():
