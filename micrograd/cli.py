@@ -275,9 +275,9 @@ def _draw(args: argparse.Namespace) -> int:
     out.backward()
     # the parser already bounds the expression's size, so the drawing limit can follow it
     render(out, output, rankdir=args.rankdir, max_nodes=2000)
-    print(f"{args.expression} = {out.data:.6g}")
+    print(f"{out.label} = {args.expression} = {out.data:.6g}" if out._op else f"{out.label} = {out.data:.6g}")
     for name, leaf in leaves.items():
-        print(f"  d/d{name} = {leaf.grad:.6g}")
+        print(f"  d{out.label}/d{name} = {leaf.grad:.6g}")
     print(f"wrote {output}")
     return 0
 
