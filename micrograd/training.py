@@ -1,0 +1,243 @@
+"""Training loop and evaluation for classifiers: ``fit``, ``predict``, ``accuracy``.
+
+A model with one output gives a score per sample (class 1 when the score is > 0); a model with k
+outputs gives k logits (the class with the largest). Labels are class indices ``0 .. k-1``;
+two-class labels may also be given as -1/+1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from numbers import Integral
+from typing import Any
+
+from tqdm import tqdm
+
+from micrograd.data import batches
+from micrograd.engine import Value, no_grad
+from micrograd.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
+from micrograd.nn import Module
+from micrograd.optim import OPTIMIZERS, SGD, Optimizer, linear_decay
+
+Output = Value | list[Value]
+LossFn = Callable[[list[Output], Sequence[Any]], Value]
+
+
+@dataclass
+class History:
+    """Per training step: the loss (data loss + L2), the batch accuracy, the learning rate used,
+    and (with ``validation=``) the accuracy on the validation set after the step."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+
+def _classes(y: Sequence[object]) -> list[int]:
+    """Class indices from labels: ints 0..k-1, or -1/+1 for two classes (-1 is class 0)."""
+    if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
+        raise TypeError(f"labels must be a list of ints, got {type(y).__name__}")
+    for i, label in enumerate(y):
+        if isinstance(label, bool) or not isinstance(label, Integral):
+            raise TypeError(
+                f"labels[{i}] is {type(label).__name__} {label!r}; labels must be ints (class indices)"
+            )
+    labels = [int(v) for v in y]  # type: ignore[call-overload]
+    if set(labels) <= {-1, 1}:
+        return [(v + 1) // 2 for v in labels]
+    bad = next((v for v in labels if v < 0), None)
+    if bad is not None:
+        raise ValueError(
+            f"label {bad!r} is negative; labels are class indices 0..k-1 (or -1/+1 for two classes)"
+        )
+    return labels
+
+
+def _decide(out: Output) -> int:
+    if isinstance(out, Value):
+        return int(out.data > 0)
+    return max(range(len(out)), key=lambda j: out[j].data)
+
+
+def _check_data(X: Sequence[object], y: Sequence[object]) -> None:
+    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
+        raise TypeError(f"X must be a list of samples, got {type(X).__name__}")
+    if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
+        raise TypeError(f"y must be a list of labels, got {type(y).__name__}")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels; they must match")
+    if len(X) == 0:
+        raise ValueError("the dataset is empty: X and y have no samples")
+
+
+def predict(model: Callable[[Any], Output], X: Sequence[Sequence[float]]) -> list[int]:
+    """The predicted class of each sample (no graph is recorded)."""
+    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence) or len(X) == 0:
+        raise ValueError(f"predict needs a non-empty list of samples, got {X!r}")
+    with no_grad():
+        return [_decide(model(x)) for x in X]
+
+
+def accuracy(model: Callable[[Any], Output], X: Sequence[Sequence[float]], y: Sequence[int]) -> float:
+    """The fraction of samples whose predicted class is the label's."""
+    _check_data(X, y)
+    return sum(p == c for p, c in zip(predict(model, X), _classes(y))) / len(X)
+
+
+# ------------------------------------------------------------------------------------------------
+# Losses by name: each takes the model outputs and the class indices
+
+
+def _scores(outs: list[Output], loss: str) -> list[Value]:
+    if not all(isinstance(o, Value) for o in outs):
+        raise ValueError(
+            f"loss {loss!r} needs a model with ONE output (a score); for k classes use 'cross_entropy'"
+        )
+    return outs  # type: ignore[return-value]
+
+
+def _two_classes(classes: list[int], loss: str) -> None:
+    if any(c > 1 for c in classes):
+        raise ValueError(
+            f"loss {loss!r} is for two classes, but a label is {max(classes)}; use 'cross_entropy'"
+        )
+
+
+def _hinge(outs: list[Output], classes: list[int]) -> Value:
+    _two_classes(classes, "hinge")
+    return hinge(_scores(outs, "hinge"), [2 * c - 1 for c in classes])
+
+
+def _bce(outs: list[Output], classes: list[int]) -> Value:
+    _two_classes(classes, "bce")
+    return binary_cross_entropy(_scores(outs, "bce"), [float(c) for c in classes])
+
+
+def _mse(outs: list[Output], classes: list[int]) -> Value:
+    if all(isinstance(o, Value) for o in outs):
+        # one output: regress toward -1/+1, so the decision threshold is 0 as for the other losses
+        _two_classes(classes, "mse")
+        return mse(outs, [2.0 * c - 1.0 for c in classes])
+    return mse(outs, [[float(j == c) for j in range(len(o))] for o, c in zip(outs, classes)])  # type: ignore[arg-type]
+
+
+def _cross_entropy(outs: list[Output], classes: list[int]) -> Value:
+    if any(isinstance(o, Value) for o in outs):
+        raise ValueError("loss 'cross_entropy' needs a model with one output per class (k >= 2 logits)")
+    return cross_entropy(outs, classes)  # type: ignore[arg-type]
+
+
+LOSSES: dict[str, Callable[[list[Output], list[int]], Value]] = {
+    "hinge": _hinge,
+    "mse": _mse,
+    "bce": _bce,
+    "cross_entropy": _cross_entropy,
+}
+
+
+def _optimizer(
+    optimizer: Optimizer | str | None, params: list[Value], lr: float | None, steps: int
+) -> Optimizer:
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    name = "sgd" if optimizer is None else optimizer
+    if not isinstance(name, str) or name.lower() not in OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}; pass an Optimizer or one of {', '.join(OPTIMIZERS)}"
+        )
+    cls = OPTIMIZERS[name.lower()]
+    if lr is not None:
+        return cls(params, lr=lr)
+    if cls is SGD:
+        # the classic run: lr 1.0 decaying linearly to 0.1 over the training
+        return SGD(params, lr=1.0, schedule=linear_decay(1.0, 0.1, steps))
+    return cls(params)
+
+
+def fit(
+    model: Module,
+    X: Sequence[Sequence[float]],
+    y: Sequence[int],
+    loss: str | LossFn = "hinge",
+    optimizer: Optimizer | str | None = None,
+    steps: int = 100,
+    batch_size: int | None = None,
+    alpha: float = 1e-4,
+    progress: bool = True,
+    seed: int = 0,
+    lr: float | None = None,
+    validation: tuple[Sequence[Sequence[float]], Sequence[int]] | None = None,
+    callback: Callable[[int, History], None] | None = None,
+) -> History:
+    """Train ``model`` for ``steps`` optimizer steps and return the History.
+
+    Each step: forward the batch (all of X when ``batch_size`` is None), loss + ``alpha`` * L2,
+    ``zero_grad``, ``backward``, ``optimizer.step()``. ``loss`` is "hinge", "mse", "bce",
+    "cross_entropy" or a callable ``(outputs, labels) -> Value``. ``optimizer`` is an Optimizer, a
+    name ("sgd", "adam", "adamw", with ``lr``), or None for the classic SGD with lr 1.0 decaying
+    linearly to 0.1. Minibatches come from ``data.batches`` (epoch e shuffled with seed + e).
+    ``callback(step, history)`` runs after every step (e.g. to draw the decision boundary).
+    """
+    _check_data(X, y)
+    classes = _classes(y)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a callable")
+        data_loss_fn = LOSSES[loss]
+        targets: Sequence[Any] = classes
+    elif callable(loss):
+        data_loss_fn, targets = loss, y
+    else:
+        raise TypeError(
+            f"loss must be a name or a callable (outputs, labels) -> Value, got {type(loss).__name__}"
+        )
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
+    if validation is not None:
+        _check_data(*validation)
+    params = model.parameters()
+    opt = _optimizer(optimizer, params, lr, steps)
+    history = History()
+
+    def minibatches() -> Any:
+        epoch = 0
+        while True:
+            yield from batches(X, list(range(len(X))), batch_size, seed=seed + epoch)  # type: ignore[arg-type]
+            epoch += 1
+
+    stream = minibatches() if batch_size is not None else None
+    bar = tqdm(range(steps), disable=not progress, desc="fit", unit="step")
+    for k in bar:
+        if stream is None:
+            xb, idx = X, range(len(X))
+        else:
+            xb, idx = next(stream)
+        outs = [model(x) for x in xb]
+        total_loss = data_loss_fn(outs, [targets[i] for i in idx])
+        if alpha:
+            total_loss = total_loss + l2(params, alpha)
+        model.zero_grad()
+        opt.zero_grad()  # also any parameters the optimizer holds beyond the model's
+        total_loss.backward()
+        opt.step()
+        hits = sum(_decide(o) == classes[i] for o, i in zip(outs, idx))
+        history.loss.append(total_loss.data)
+        history.accuracy.append(hits / len(outs))
+        history.lr.append(opt.lr)
+        if validation is not None:
+            history.val_accuracy.append(accuracy(model, *validation))  # type: ignore[arg-type]
+        if progress:
+            bar.set_postfix(loss=f"{total_loss.data:.4f}", acc=f"{history.accuracy[-1]:.0%}", refresh=False)
+        if callback is not None:
+            callback(k, history)
+    bar.close()
+    return history
