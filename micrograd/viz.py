@@ -68,6 +68,7 @@ def escape_label(text: str) -> str:
     legend text). Markup characters become entities, line breaks become ``<BR/>``, and characters
     that are not valid XML (control characters, lone surrogates) are shown as ``\\x07`` or ``\\ud800``.
     Quotes, braces, pipes and backslashes need nothing more: inside ``<...>`` they are plain text.
+    (A lone ``]`` trips dot's HTML lexer, so it becomes a character reference too.)
     """
     lines = re.split(r"\r\n|\r|\n", text)
     return "<BR/>".join("".join(_escape_char(ch) for ch in line) for line in lines)
@@ -82,6 +83,8 @@ def _escape_char(ch: str) -> str:
         return "&gt;"
     if ch == '"':
         return "&quot;"
+    if ch == "]":
+        return "&#93;"  # dot 2.43 rejects the label <]>; as a reference it is plain text everywhere
     if unicodedata.category(ch) in ("Cc", "Cs") or ch in "\ufffe\uffff":
         code = ord(ch)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -235,10 +238,14 @@ def draw_dot(
 
     count = _count_drawn(order, hidden, boxes)
     if count > max_nodes:
-        hint = ""
-        if not collapse and neurons:
-            collapsed = _count_drawn(order, *_collapse(order, neurons))
+        found = neurons or _find_neurons(order)
+        if collapse:
+            hint = " (this count is already collapsed: one box per neuron)"
+        elif found:
+            collapsed = _count_drawn(order, *_collapse(order, found))
             hint = f", or pass collapse=True to draw one box per neuron ({collapsed} nodes)"
+        else:
+            hint = " (collapse=True, which draws one box per neuron, helps only graphs built by micrograd.nn)"
         raise ValueError(
             f"draw_dot: the graph has {count} nodes to draw (values and constants), more than "
             f"max_nodes={max_nodes}; dot would take a long time on it. Pass max_nodes={count} to draw it "
