@@ -229,7 +229,7 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
     while stack:
         node, depth = stack.pop()
         count += 1
-        column = getattr(node, "col_offset", None)
+        column = _column(node, source)
         if depth > MAX_DEPTH:
             raise ExpressionError(_TOO_DEEP, source, column)
         if count > MAX_NODES:
@@ -281,7 +281,7 @@ def _check_call(node: ast.Call, source: str) -> None:
     if not isinstance(func, ast.Name):
         what = "attribute access" if isinstance(func, ast.Attribute) else "this kind of call"
         raise ExpressionError(
-            f"{what}: not allowed; call one of {', '.join(FUNCTIONS)} by name", source, func.col_offset
+            f"{what}: not allowed; call one of {', '.join(FUNCTIONS)} by name", source, _column(func, source)
         )
     if func.id not in FUNCTIONS:
         raise ExpressionError(
@@ -295,10 +295,21 @@ def _check_call(node: ast.Call, source: str) -> None:
         raise ExpressionError(f"{func.id}() takes exactly one argument, got {len(node.args)}", source, column)
 
 
+def _column(node: ast.AST, source: str) -> int | None:
+    """Where to point for a refused node: at the '.' of an attribute and the '[' of a subscript."""
+    if isinstance(node, (ast.Attribute, ast.Subscript)):
+        return _after(node.value, source)
+    return getattr(node, "col_offset", None)
+
+
 def _operator_column(node: ast.BinOp, source: str) -> int:
-    """Where the operator symbol sits: the first non-blank, non-')' character after the left operand."""
-    column = node.left.end_col_offset or node.col_offset
-    while column < len(source) and source[column] in " )":
+    return _after(node.left, source)
+
+
+def _after(node: ast.expr, source: str) -> int:
+    """The first character after ``node`` that is not a blank or a closing parenthesis."""
+    column = node.end_col_offset if node.end_col_offset is not None else node.col_offset
+    while column < len(source) and source[column] in " \t)":
         column += 1
     return column
 

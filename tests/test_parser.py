@@ -198,8 +198,8 @@ def balanced_sum(leaves: int) -> str:
 
 REFUSED = [
     # (expression, words of the message, 1-based column or None)
-    ("x.real", "attribute access", 1),
-    ("x[0]", "subscripts", 1),
+    ("x.real", "attribute access", 2),
+    ("x[0]", "subscripts", 2),
     ("lambda: x", "lambdas", 1),
     ("[x for x in y]", "comprehensions", 1),
     ("(x for x in y)", "comprehensions", 1),
@@ -221,7 +221,8 @@ REFUSED = [
     ("not x", "operator not", 1),
     ("foo(x)", "unknown function 'foo'", 1),
     ("__import__('os')", "unknown function '__import__'", 1),
-    ("x.tanh()", "attribute access", 1),
+    ("x.tanh()", "attribute access", 2),
+    ("(x + y).tanh()", "attribute access", 8),
     ("tanh(x, y)", "exactly one argument, got 2", 9),
     ("tanh()", "exactly one argument, got 0", 1),
     ("tanh(x=1)", "no keyword arguments", 6),

@@ -1,0 +1,225 @@
+"""The command line: every subcommand end to end through ``python -m micrograd``, and every refusal
+with exit status 2 and a message that names the problem.
+
+Numbers are checked against the classic neuron worked by hand: tanh(2*-3 + 0*1 + 6.8814) =
+tanh(0.8814) = 0.7071, whose local derivative is 1 - 0.7071^2 = 0.5, so dout/dx1 = 0.5 * w1 = -1.5,
+dout/dw1 = 0.5 * x1 = 1, dout/dx2 = 0.5 * w2 = 0.5, dout/dw2 = 0.5 * x2 = 0 and dout/db = 0.5.
+"""
+
+import html
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from micrograd.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+NEURON = "tanh(x1*w1 + x2*w2 + b)"
+NEURON_VALUES = ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m micrograd ARGS`` in a fresh process, with this checkout on the path."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "micrograd", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """The same command line in this process (argparse's own errors exit through SystemExit)."""
+    try:
+        status = main(list(args))
+    except SystemExit as exc:
+        status = exc.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+# ----------------------------------------------------------------------------------------------
+# Each subcommand, end to end
+
+
+def test_help_lists_the_commands(tmp_path):
+    result = run("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("demo", "draw", "explain", "train"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", ["demo", "draw", "explain", "train"])
+def test_each_command_help_shows_an_example(capsys, command):
+    status, out, _ = cli(capsys, command, "--help")
+    assert status == 0
+    assert "example" in out and f"micrograd {command}" in out
+
+
+def test_draw_writes_a_png_and_prints_the_hand_derived_gradients(tmp_path):
+    result = run("draw", NEURON, *NEURON_VALUES, "-o", "neuron.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    image = (tmp_path / "neuron.png").read_bytes()
+    assert image.startswith(PNG_SIGNATURE) and len(image) > 5000
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"out = {NEURON} = 0.707107"
+    gradients = ["dout/dx1 = -1.5", "dout/dw1 = 1", "dout/dx2 = 0.5", "dout/dw2 = 0", "dout/db = 0.5"]
+    assert [line.strip() for line in lines[1:6]] == gradients
+
+
+def test_draw_svg_shows_every_variable_with_its_value_and_gradient(capsys, tmp_path):
+    path = tmp_path / "graph.svg"
+    status, _, err = cli(capsys, "draw", "x*y + x", "x=3", "y=-2", "-o", str(path), "--rankdir", "TB")
+    assert status == 0, err
+    svg = html.unescape(path.read_text())  # dot writes a minus sign as &#45;
+    # d(xy + x)/dx = y + 1 = -1 and d/dy = x = 3, by hand
+    for text in (">x<", ">y<", "data 3.0000", "data -2.0000", "grad -1.0000", "grad 3.0000"):
+        assert text in svg, text
+
+
+def test_explain_prints_the_chain_rule_in_numbers(capsys):
+    status, out, _ = cli(capsys, "explain", NEURON, *NEURON_VALUES)
+    assert status == 0
+    assert "dout/dx1 += " in out and "= 0.5000 * -3.0000 = -1.5000" in out
+    assert "dout/db += " in out
+
+
+@pytest.mark.parametrize(
+    "format,marker",
+    [("text", "Step 1/5"), ("markdown", "| operand |"), ("latex", "\\frac{\\partial \\text{out}}")],
+)
+def test_explain_prints_each_format(capsys, format, marker):
+    status, out, _ = cli(capsys, "explain", NEURON, *NEURON_VALUES, "--format", format)
+    assert status == 0
+    assert marker in out
+
+
+def test_explain_writes_the_stepping_page(tmp_path):
+    result = run("explain", "x*x + x", "x=3", "--html", "steps.html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "steps.html").read_text()
+    assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page
+    assert "wrote steps.html" in result.stderr  # notes go to stderr, the explanation to stdout
+    assert "dout/dx" in result.stdout
+
+
+def test_train_writes_plots_and_a_model(tmp_path):
+    outputs = ["--plot", "b.png", "--loss-plot", "l.svg", "--save", "m.json"]
+    result = run("train", "moons", "--steps", "5", "--quiet", *outputs, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "MLP 2-16-16-1 (relu), 337 parameters" in result.stdout  # 2*16+16 + 16*16+16 + 16+1 = 337
+    assert "after 5 steps" in result.stdout and "training accuracy" in result.stdout
+    assert (tmp_path / "b.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert "<svg" in (tmp_path / "l.svg").read_text()
+    model = json.loads((tmp_path / "m.json").read_text())
+    assert model["architecture"]["nouts"] == [16, 16, 1]
+
+
+def test_train_picks_cross_entropy_and_one_output_per_class(capsys, tmp_path):
+    path = tmp_path / "spiral.json"
+    status, out, err = cli(
+        capsys, "train", "spiral", "--steps", "2", "--hidden", "8", "--optimizer", "adam", "--lr", "0.05",
+        "--batch-size", "20", "--activation", "tanh", "--samples", "30", "--quiet", "--save", str(path),
+    )  # fmt: skip
+    assert status == 0, err
+    assert "3 classes" in out and "loss cross_entropy, optimizer adam" in out
+    assert json.loads(path.read_text())["architecture"]["nouts"] == [8, 3]
+
+
+def test_train_compile_gives_the_eager_numbers(capsys):
+    eager = cli(capsys, "train", "moons", "--steps", "3", "--quiet")
+    compiled = cli(capsys, "train", "moons", "--steps", "3", "--quiet", "--compile")
+    assert eager[0] == compiled[0] == 0
+    loss_line = [line.split("):")[1] for line in eager[1].splitlines() if line.startswith("after")]
+    assert loss_line and loss_line[0] in compiled[1]
+
+
+def test_demo_runs_end_to_end_and_lists_every_file(tmp_path):
+    result = run("demo", "--out", "tour", "--steps", "20", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "dout/dx1 += " in out  # the node-by-node table
+    assert "Files written" in out
+    listed = [line.split()[0] for line in out.split("Files written")[1].splitlines() if line.startswith("  ")]
+    names = sorted(Path(p).name for p in listed)
+    expected = ["moons_boundary.png", "moons_loss.png", "moons_model.json", "neuron.png", "neuron.svg"]
+    assert names == sorted([*expected, "neuron_backprop.html"])
+    for name in names:
+        path = tmp_path / "tour" / name
+        assert path.stat().st_size > 1000, name
+        if name.endswith(".png"):
+            assert path.read_bytes().startswith(PNG_SIGNATURE), name
+    assert "it/s" in result.stderr or "step/s" in result.stderr  # the progress bar
+
+
+# ----------------------------------------------------------------------------------------------
+# Refusals: exit status 2 and one line naming the problem
+
+REFUSALS = [
+    (["draw", "x.real", "x=1", "-o", "g.svg"], "column 2: attribute access"),
+    (["draw", "foo(x)", "x=1", "-o", "g.svg"], "unknown function 'foo'"),
+    (["draw", "__import__('os')", "-o", "g.svg"], "unknown function '__import__'"),
+    (["draw", "lambda: x", "-o", "g.svg"], "lambdas: not allowed"),
+    (["draw", "[x for x in y]", "-o", "g.svg"], "comprehensions: not allowed"),
+    (["draw", "x['a']", "x=1", "-o", "g.svg"], "subscripts: not allowed"),
+    (["draw", "'text' * x", "x=1", "-o", "g.svg"], "a string: not allowed"),
+    (["draw", "x*y", "x=1", "-o", "g.svg"], "no value for y"),
+    (["draw", "x", "x=1", "y=2", "-o", "g.svg"], "has no variable y"),
+    (["draw", "tanh(x, y)", "x=1", "y=1", "-o", "g.svg"], "exactly one argument"),
+    (["draw", "tanh(x=1)", "-o", "g.svg"], "no keyword arguments"),
+    (["draw", "x ** 5000", "x=1", "-o", "g.svg"], "exponent 5000.0 is too large"),
+    (["draw", "x" + "+x" * 600, "x=1", "-o", "g.svg"], "characters long"),
+    (["draw", "+" + "-" * 200 + "x", "x=1", "-o", "g.svg"], "nested too deeply"),
+    (["draw", "log(x)", "x=-1", "-o", "g.svg"], "log(-1.0): log is defined only for inputs > 0"),
+    (["draw", "x", "x=nan", "-o", "g.svg"], "not a finite number"),
+    (["draw", "x", "x=inf", "-o", "g.svg"], "not a finite number"),
+    (["draw", "x", "x=abc", "-o", "g.svg"], "'abc' is not a number"),
+    (["draw", "x", "x", "-o", "g.svg"], "expected name=value"),
+    (["draw", "x", "x=1", "-o", "g.gif"], "must end in .svg, .png, .pdf"),
+    (["draw", "x", "x=1"], "the following arguments are required: -o/--output"),
+    (["explain", "x", "x=1", "--format", "html"], "invalid choice: 'html'"),
+    (["explain", "x", "x=1", "--html", "page.txt"], "must end in .html"),
+    (["train", "mnist"], "invalid choice: 'mnist'"),
+    (["train", "moons", "--hidden", "16,a"], "'a' is not a layer size"),
+    (["train", "moons", "--hidden", "0"], "a layer of 0 neurons"),
+    (["train", "moons", "--lr", "nan"], "must be a finite number > 0"),
+    (["train", "moons", "--lr", "-1"], "must be a finite number > 0"),
+    (["train", "moons", "--steps", "0"], "out of range"),
+    (["train", "moons", "--steps", "ten"], "'ten' is not a whole number"),
+    (["train", "moons", "--batch-size", "0"], "out of range"),
+    (["train", "moons", "--seed", "-3"], "a seed is an int >= 0"),
+    (["train", "moons", "--activation", "gelu"], "invalid choice: 'gelu'"),
+    (["train", "moons", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
+    (["train", "spiral", "--loss", "hinge"], "--loss hinge is for two classes, but spiral has 3"),
+    (["train", "moons", "--plot", "b.gif"], "must end in .png, .svg, .pdf"),
+    (["train", "moons", "--save", "m.pickle"], "must end in .json"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "usage: micrograd"),
+]
+
+
+@pytest.mark.parametrize("args,message", REFUSALS, ids=[" ".join(a)[:40] for a, _ in REFUSALS])
+def test_bad_input_exits_2_with_a_message(capsys, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = cli(capsys, *args)
+    assert status == 2
+    assert message in err
+    assert not list(tmp_path.iterdir()), "a refused command writes nothing"
+    if args:
+        error_lines = [line for line in err.splitlines() if "error:" in line]
+        assert len(error_lines) == 1 and message in error_lines[0]
+
+
+def test_a_refused_expression_shows_a_caret_under_the_problem(capsys):
+    status, _, err = cli(capsys, "explain", "tanh(x) + foo(y)", "x=1", "y=2")
+    assert status == 2
+    assert err.splitlines()[1:] == ["  tanh(x) + foo(y)", "            ^"]
+
+
+def test_a_refusal_exits_2_from_the_real_process(tmp_path):
+    result = run("draw", "__import__('os').system('touch hacked')", "-o", "g.svg", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "column 17: attribute access: not allowed" in result.stderr
+    assert not list(tmp_path.iterdir())
