@@ -1,0 +1,110 @@
+"""Every demo runs as a script, exits 0, and writes the files it says it writes.
+
+The seed demos assert by themselves that each hand-derived number agrees with autograd (a failed
+assert exits non-zero); here their output must also show those comparisons, all agreeing.
+"""
+
+import html
+import importlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEMOS = REPO / "demos"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+COMPARISON = re.compile(r"by hand [+-]\d+\.\d+ +autograd [+-]\d+\.\d+")
+
+# demo script -> the files it must write (names within its output folder)
+EXPECTED = {
+    "000_two_layer_rules.py": ["000_two_layer_tanh.svg", "000_two_layer_sigmoid.svg"],
+    "001_delta_rule.py": ["001_delta_rule.svg"],
+    "002_tanh_output_delta.py": ["002_tanh_output_delta.svg"],
+    "003_gradient_shapes.py": ["003_gradient_shapes.svg"],
+    "004_sigmoid_chain.py": ["004_sigmoid_chain.svg"],
+    "moons.py": ["moons_boundary.png", "moons_loss.png", "moons_network.svg"],
+}
+SEED_DEMOS = [name for name in EXPECTED if name[:3].isdigit()]
+
+
+def run_demo(name: str, out_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, str(DEMOS / name), "--out", str(out_dir)]
+    return subprocess.run(command, cwd=out_dir.parent, env=env, capture_output=True, text=True, timeout=180)
+
+
+def check_image(path: Path) -> None:
+    data = path.read_bytes()
+    assert len(data) > 2000, f"{path.name} is only {len(data)} bytes"
+    if path.suffix == ".png":
+        assert data.startswith(PNG_SIGNATURE), path.name
+    elif path.suffix == ".svg":
+        assert b"<svg" in data, path.name
+
+
+def test_every_seed_has_a_demo():
+    # the seed texts 000-004 (see the README's list of derivations), one demo each
+    assert sorted(name[:3] for name in SEED_DEMOS) == ["000", "001", "002", "003", "004"]
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_demo_runs_and_writes_what_it_says(tmp_path, name):
+    out_dir = tmp_path / "out"
+    result = run_demo(name, out_dir)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    said = [Path(line.removeprefix("wrote ").strip()) for line in lines if line.startswith("wrote ")]
+    assert sorted(p.name for p in said) == sorted(EXPECTED[name])
+    for path in said:
+        assert path.parent == out_dir
+        check_image(path)
+    if name in SEED_DEMOS:
+        comparisons = [line for line in lines if COMPARISON.search(line)]
+        assert len(comparisons) >= 4
+        assert all(line.rstrip().endswith("agree") for line in comparisons)
+    else:
+        assert "training accuracy after 100 steps: 100%" in result.stdout
+
+
+def test_a_demo_writes_into_out_by_default(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, str(DEMOS / "002_tanh_output_delta.py")]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    check_image(tmp_path / "out" / "002_tanh_output_delta.svg")
+
+
+def test_each_demo_is_a_module_with_main(monkeypatch):
+    monkeypatch.syspath_prepend(str(DEMOS))
+    for name in EXPECTED:
+        module = importlib.import_module(Path(name).stem)
+        assert callable(module.main)
+        assert module.__doc__ and module.__doc__.strip()
+
+
+def test_a_wrong_derivation_fails_the_demo(monkeypatch, tmp_path, capsys):
+    """The agreement check is real: a hand formula off by a sign stops the demo."""
+    monkeypatch.syspath_prepend(str(DEMOS))
+    demo = importlib.import_module("002_tanh_output_delta")
+    real = demo.by_hand
+
+    def wrong_sign(w1, w2):
+        e, x0, x1, delta2, delta1 = real(w1, w2)
+        return e, x0, x1, -delta2, delta1
+
+    monkeypatch.setattr(demo, "by_hand", wrong_sign)
+    with pytest.raises(AssertionError, match="differ"):
+        demo.main(tmp_path)
+    assert "DIFFER" in capsys.readouterr().out
+
+
+def test_the_sigmoid_chain_graph_names_the_nodes_of_the_derivation(tmp_path):
+    out_dir = tmp_path / "out"
+    assert run_demo("004_sigmoid_chain.py", out_dir).returncode == 0
+    svg = html.unescape((out_dir / "004_sigmoid_chain.svg").read_text())
+    for name in ("w31", "net_d1", "out_d1", "E_d1", "E_total", "out_c1"):
+        assert name in svg, name
