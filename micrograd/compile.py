@@ -213,7 +213,7 @@ def draw_levels(root: Value, path: str | os.PathLike[str], **options: Any) -> Pa
     """Draw the graph under ``root`` into ``path`` (.svg, .png, .pdf), each node filled by its level.
 
     Nodes of one colour and one op run as ONE numpy operation in a compiled step. ``options`` go to
-    ``micrograd.viz.draw_dot``. Returns the path written.
+    ``micrograd.viz.draw_dot`` (``group`` defaults to False here). Returns the path written.
     """
     from micrograd import viz
 
@@ -223,6 +223,7 @@ def draw_levels(root: Value, path: str | os.PathLike[str], **options: Any) -> Pa
     for level in sorted(set(node_levels.values())):
         colour = LEVEL_COLOURS[level % len(LEVEL_COLOURS)]
         legend[colour] = f"{legend[colour]}, {level}" if colour in legend else f"level {level}"
+    options.setdefault("group", False)  # neuron boxes would hide the columns of equal level
     return viz.render(root, path, node_colors=colours, legend=legend, **options)
 
 

@@ -9,6 +9,10 @@ and the math module's may differ in the last bit, and sums add in a different or
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -425,3 +429,36 @@ def test_fit_compiled_refuses_a_loss_that_does_not_fit_the_model():
     X, y = make_spiral(12, classes=3, seed=0)
     with pytest.raises(ValueError, match="ONE output"):
         fit_compiled(MLP(2, [3]), X, y, loss="hinge", steps=1, progress=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The digits: the dataset against scikit-learn, and the demo end to end
+
+
+def test_load_digits_is_sklearns_digits_scaled_to_unit_range_and_shuffled():
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    from micrograd.data import load_digits
+
+    X, y = load_digits(seed=3)
+    reference = sklearn_digits()
+    pairs = zip(reference.data.tolist(), reference.target.tolist())
+    expected = sorted((tuple(v / 16.0 for v in row), int(c)) for row, c in pairs)
+    assert sorted((tuple(x), c) for x, c in zip(X, y)) == expected
+    assert y != [int(c) for c in reference.target]  # shuffled
+    assert load_digits(seed=3) == (X, y)
+
+
+def test_digits_demo_reaches_95_percent_held_out_and_writes_its_pictures(tmp_path):
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    command = [sys.executable, str(repo / "demos" / "digits.py"), "--out", str(tmp_path)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    accuracy = float(result.stdout.split("held-out accuracy: ")[1].split("%")[0])
+    assert accuracy >= 95.0
+    assert "fit (compiled)" in result.stderr  # the progress bar
+    png = (tmp_path / "digits_predictions.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    svg = (tmp_path / "digits_levels.svg").read_text()
+    assert "<svg" in svg and "level 1" in svg
