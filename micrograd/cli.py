@@ -27,7 +27,10 @@ NEURON_ARGS = "x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432"
 
 # The classic moons run: 100 points with noise 0.1, MLP(2, [16, 16, 1]) with ReLU, hinge loss +
 # 1e-4 L2, SGD with lr 1.0 decaying linearly to 0.1, 100 full-batch steps.
-CLASSIC = {"dataset": "moons", "samples": 100, "hidden": [16, 16], "steps": 100, "seed": 1}
+CLASSIC_SAMPLES = 100
+CLASSIC_HIDDEN = [16, 16]
+CLASSIC_STEPS = 100
+CLASSIC_SEED = 1
 
 LOSSES = ("hinge", "mse", "bce", "cross_entropy")
 ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
@@ -164,8 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--steps",
         type=_positive_int,
-        default=CLASSIC["steps"],
-        help=f"training steps of the moons MLP (default: {CLASSIC['steps']})",
+        default=CLASSIC_STEPS,
+        help=f"training steps of the moons MLP (default: {CLASSIC_STEPS})",
     )
 
     draw = _subcommand(
@@ -223,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--hidden",
         type=_layer_sizes,
-        default=CLASSIC["hidden"],
+        default=CLASSIC_HIDDEN,
         metavar="SIZES",
         help="hidden layer sizes, comma separated (default: 16,16; 'none' for no hidden layer)",
     )
@@ -236,14 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--lr", type=_positive_float, help="learning rate (default: the classic schedule for sgd)"
     )
     train.add_argument(
-        "--steps", type=_positive_int, default=CLASSIC["steps"], help="optimizer steps (default 100)"
+        "--steps", type=_positive_int, default=CLASSIC_STEPS, help="optimizer steps (default 100)"
     )
     train.add_argument("--batch-size", type=_positive_int, help="samples per step (default: all of them)")
     train.add_argument(
-        "--samples", type=_positive_int, default=CLASSIC["samples"], help="dataset size (default 100)"
+        "--samples", type=_positive_int, default=CLASSIC_SAMPLES, help="dataset size (default 100)"
     )
     train.add_argument(
-        "--seed", type=_seed, default=CLASSIC["seed"], help="seeds the data, the weights and the batches"
+        "--seed", type=_seed, default=CLASSIC_SEED, help="seeds the data, the weights and the batches"
     )
     train.add_argument(
         "--plot", metavar="FILE", help="write the decision boundary (.png, .svg, .pdf; 2-D data)"
@@ -417,11 +420,11 @@ def _demo(args: argparse.Namespace) -> int:
     print(f'               micrograd draw "{NEURON}" {NEURON_ARGS} -o neuron.png')
 
     _heading("2. Training the classic moons MLP")
-    X, y = make_moons(CLASSIC["samples"], noise=0.1, seed=CLASSIC["seed"])
-    model = MLP(2, [*CLASSIC["hidden"], 1], activation="relu", seed=CLASSIC["seed"])
+    X, y = make_moons(CLASSIC_SAMPLES, noise=0.1, seed=CLASSIC_SEED)
+    model = MLP(2, [*CLASSIC_HIDDEN, 1], activation="relu", seed=CLASSIC_SEED)
     print(f"{len(X)} moons points, {_describe(model)}: {len(model.parameters())} parameters.")
     print(f"Hinge loss + 1e-4 L2, SGD with lr 1.0 decaying linearly to 0.1, {args.steps} full-batch steps.\n")
-    history = fit(model, X, y, loss="hinge", steps=args.steps, progress=True, seed=CLASSIC["seed"])
+    history = fit(model, X, y, loss="hinge", steps=args.steps, progress=True, seed=CLASSIC_SEED)
     print(f"\nloss {history.loss[-1]:.4f}, training accuracy {accuracy(model, X, y):.0%}")
     written.append(
         decision_boundary(model, X, y, out_dir / "moons_boundary.png", title="moons: decision boundary")

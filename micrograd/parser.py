@@ -38,7 +38,7 @@ FUNCTIONS: dict[str, Callable[[Operand], Operand]] = {
     "sqrt": sqrt,
     "sigmoid": sigmoid,
     "relu": relu,
-    "abs": abs,
+    "abs": lambda x: x.abs() if isinstance(x, Value) else abs(x),
 }
 
 _ALLOWED = f"only numbers, names, + - * / ** and calls of {', '.join(FUNCTIONS)}"
@@ -177,8 +177,8 @@ def parse(source: str) -> Expression:
     try:
         module = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        column = (exc.offset or 1) - 1 if exc.lineno in (None, 1) else None
-        raise ExpressionError(f"not a valid expression: {exc.msg}", text, column) from None
+        where = (exc.offset or 1) - 1 if exc.lineno in (None, 1) else None
+        raise ExpressionError(f"not a valid expression: {exc.msg}", text, where) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(_TOO_DEEP, text) from None
     tree = module.body
@@ -239,10 +239,10 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
         children: list[ast.AST] = []
         if isinstance(node, ast.Constant):
             value = node.value
-            if type(value) not in (int, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
                 kind = "a string" if isinstance(value, (str, bytes)) else f"{value!r}"
                 raise ExpressionError(f"{kind}: not allowed; {_ALLOWED}", source, column)
-            too_large = len(str(abs(value))) > 308 if type(value) is int else not math.isfinite(value)
+            too_large = len(str(abs(value))) > 308 if isinstance(value, int) else not math.isfinite(value)
             if too_large:
                 raise ExpressionError("this number is too large for a float (|x| > 1.8e308)", source, column)
         elif isinstance(node, ast.Name):
@@ -325,7 +325,7 @@ class _Builder:
 
     def build(self, node: ast.expr) -> Operand:
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return float(node.value)  # type: ignore[arg-type]  # _check let only int and float through
         if isinstance(node, ast.Name):
             return self.leaves[node.id]
         if isinstance(node, ast.UnaryOp):
