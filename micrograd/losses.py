@@ -121,7 +121,7 @@ def cross_entropy(
         raise ValueError(f"{len(logit_rows)} logit rows but {len(labels)} labels; they must match")
     if not labels:
         raise ValueError("no logit rows: a loss needs at least one sample (the batch is empty)")
-    terms = []
+    terms: list[Scalar] = []
     for i, (row, label) in enumerate(zip(logit_rows, labels)):
         zs = _flat(row, f"logit_rows[{i}]")
         if isinstance(label, bool) or not isinstance(label, Integral) or not 0 <= label < len(zs):

@@ -21,7 +21,7 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 from micrograd.data import make_rng
-from micrograd.engine import Value, linear
+from micrograd.engine import Value, affine
 
 if TYPE_CHECKING:  # torch is imported only inside the bridge functions
     import torch
@@ -88,6 +88,9 @@ def _inputs(x: object, nin: int, who: str) -> list[Input]:
 class Module:
     """Anything with parameters: zero their gradients, read and write them, save and load them."""
 
+    def __call__(self, x: Sequence[Input]) -> Output:
+        raise NotImplementedError(f"{type(self).__name__} does not define a forward pass")
+
     def named_parameters(self) -> list[tuple[str, Value]]:
         return []
 
@@ -109,7 +112,8 @@ class Module:
         named = self.named_parameters()
         names = [name for name, _ in named]
         missing = [n for n in names if n not in state]
-        unexpected = [k for k in state if k not in set(names)]
+        known = set(names)
+        unexpected = [k for k in state if k not in known]
         if missing or unexpected:
             raise ValueError(
                 f"state dict does not fit this {type(self).__name__}: missing {missing[:5]}"
@@ -212,16 +216,27 @@ class Neuron(Module):
         bound = INITS[init](self.nin, fan_out)
         # without a generator, the global random state, so random.seed(...) works as in the classic
         uniform = rng.uniform if rng is not None else random.uniform
-        self.w = [Value(uniform(-bound, bound), label=f"{name}.w{i}") for i in range(self.nin)]
-        self.b = Value(0.0, label=f"{name}.b")
+        weights = [Value(uniform(-bound, bound), label=f"{name}.w{i}") for i in range(self.nin)]
+        # one tuple (w_1..w_n, b) for the neuron's life: every forward's linear node shares it,
+        # so a graph walk visits the parameters once, not once per sample
+        self._params = (*weights, Value(0.0, label=f"{name}.b"))
         self._act = ACTIVATIONS[self.activation]
+
+    @property
+    def w(self) -> tuple[Value, ...]:
+        """The weights (fixed nodes: training changes their ``.data``)."""
+        return self._params[:-1]
+
+    @property
+    def b(self) -> Value:
+        return self._params[-1]
 
     def __call__(self, x: Sequence[Input]) -> Value:
         return self._forward(_inputs(x, self.nin, f"Neuron {self.name}"))
 
     def _forward(self, x: Sequence[Input]) -> Value:
         if self.fused:
-            net = linear(self.w, x, self.b)
+            net = affine(self._params, x)  # engine.linear(w, x, b), without re-packing w and b
             return self._act(net) if self._act else net
         net = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         # labels only in teaching mode: a label costs memory in every node of every forward pass
@@ -262,6 +277,7 @@ class Layer(Module):
         return outs[0] if len(outs) == 1 else outs
 
     def _forward(self, x: Sequence[Input]) -> list[Value]:
+        x = tuple(x)  # one inputs tuple shared by every neuron's linear node
         return [n._forward(x) for n in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
@@ -406,7 +422,7 @@ def _check_architecture(arch: object, where: str) -> dict[str, Any]:
     if kind not in _ARCH_KEYS:
         raise ValueError(f"{where}.type must be one of {list(_ARCH_KEYS)}, got {kind!r}")
     arch = _fields(arch, _ARCH_KEYS[kind], where)  # type: ignore[arg-type]
-    sizes = {k: arch[k] for k in ("nin", "nout") if k in arch}
+    sizes: dict[str, Any] = {k: arch[k] for k in ("nin", "nout") if k in arch}
     if kind == "MLP":
         if not isinstance(arch["nouts"], list) or not arch["nouts"]:
             raise ValueError(f"{where}.nouts must be a non-empty list of layer sizes, got {arch['nouts']!r}")

@@ -19,9 +19,10 @@ Schedule = Callable[[int], float]
 def _number(x: object, name: str, low: float = 0.0, high: float = math.inf, open_high: bool = False) -> float:
     if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(x):
         raise ValueError(f"{name} must be a finite number, got {x!r}")
-    if not (low <= x < high if open_high else low <= x <= high):
+    value = float(x)
+    if not (low <= value < high if open_high else low <= value <= high):
         raise ValueError(f"{name} must be in [{low}, {high}{')' if open_high else ']'}, got {x!r}")
-    return float(x)
+    return value
 
 
 # ------------------------------------------------------------------------------------------------
@@ -193,4 +194,4 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, schedule)
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
