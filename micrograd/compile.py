@@ -251,7 +251,8 @@ class _Scatter:
 class _Group:
     key: str
     out: slice
-    nodes: list[Value]
+    labels: dict[int, str]  # the labels of the labelled nodes (the traced graph itself is not kept)
+    level: int
     needs_grad: bool  # does any operand lead to a parameter (else backward skips the group)
 
     def forward(self, vals: Array) -> None:
@@ -271,7 +272,8 @@ class _Elementwise(_Group):
     def __init__(
         self, key: str, out: slice, nodes: list[Value], columns: list[Array], needs_grad: list[bool]
     ):
-        self.key, self.out, self.nodes = key, out, nodes
+        self.key, self.out = key, out
+        self.labels = {i: n.label for i, n in enumerate(nodes) if n.label}
         self.columns = columns
         self.forward_fn = FORWARD[key]
         self.local_fn = _local_rule(key)
@@ -321,7 +323,8 @@ class _SegmentSum(_Group):
         needs_grad: tuple[bool, bool],
         arity: Array,
     ):
-        self.key, self.out, self.nodes = key, out, nodes
+        self.key, self.out = key, out
+        self.labels = {i: n.label for i, n in enumerate(nodes) if n.label}
         self.left, self.right, self.segment = left, right, segment
         self.arity = arity  # entries per node, to rebuild one node's operands for an error message
         self.size = out.stop - out.start
@@ -352,9 +355,9 @@ class _SegmentSum(_Group):
 
 
 def _where(group: _Group, i: int) -> str:
-    node = group.nodes[i]
-    label = f" '{node.label}'" if node.label else ""
-    return f" [compiled graph: node {group.out.start + i}{label}, op {group.key}]"
+    label = f" '{group.labels[i]}'" if i in group.labels else ""
+    size = group.out.stop - group.out.start
+    return f" [in the compiled step: {group.key} node{label} {i + 1} of {size} at level {group.level}]"
 
 
 def _raise_forward_error(group: _Group, vals: Array, i: int) -> None:
@@ -561,7 +564,7 @@ class CompiledStep:
             return slot[x] if isinstance(x, Value) else constant_slot[(float(x), math.copysign(1.0, x))]
 
         self.groups: list[_Group] = []
-        for (_, key), nodes in by_group.items():
+        for (level, key), nodes in by_group.items():
             out = slice(slot[nodes[0]], slot[nodes[0]] + len(nodes))
             if key in ("linear", "sum"):
                 group: _Group = self._segment_group(key, out, nodes, plan, slot_of, needs_grad)
@@ -573,6 +576,7 @@ class CompiledStep:
                 need = [bool(needs_grad[c].any()) for c in columns]
                 group = _Elementwise(key, out, nodes, columns, need)
             needs_grad[out] = group.needs_grad
+            group.level = level
             self.groups.append(group)
         self.backward_groups = [g for g in reversed(self.groups) if needs_grad[g.out.start]]
         self.n_levels = max(plan.level.values(), default=0)
