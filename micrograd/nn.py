@@ -446,6 +446,8 @@ def _read_model_file(path: PathLike) -> dict[str, Any]:
         raise ValueError(f"{path}: not a saved model: the file is not UTF-8 text ({exc})") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not a saved model: the JSON is corrupt ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a saved model: the JSON is nested too deeply") from None
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     document = _fields(document, ["format", "version", "architecture", "weights"], f"{path}")

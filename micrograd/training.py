@@ -144,6 +144,8 @@ def _optimizer(
     optimizer: Optimizer | str | None, params: list[Value], lr: float | None, steps: int
 ) -> Optimizer:
     if isinstance(optimizer, Optimizer):
+        if lr is not None:
+            raise ValueError("lr goes with an optimizer name; an Optimizer instance already has its lr")
         return optimizer
     name = "sgd" if optimizer is None else optimizer
     if not isinstance(name, str) or name.lower() not in OPTIMIZERS:

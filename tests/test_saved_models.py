@@ -184,6 +184,7 @@ def last_weight_text(replacement):
 CORRUPTIONS = {
     "truncated": (lambda text: text[: len(text) // 2], "JSON is corrupt"),
     "empty": (lambda text: "", "JSON is corrupt"),
+    "deeply nested": (lambda text: "[" * 100_000 + "]" * 100_000, "nested too deeply"),
     "not an object": (lambda text: "[1, 2]", "must be a JSON object"),
     "missing format": (delete("format"), r"missing the key\(s\) \['format'\]"),
     "wrong format": (set_in(["format"], "pickle"), "format is 'pickle'"),

@@ -203,6 +203,7 @@ def test_predict_thresholds_one_score_at_zero_and_takes_the_argmax_of_several():
         ({"loss": "l1"}, ValueError, "unknown loss 'l1'"),
         ({"optimizer": "rmsprop"}, ValueError, "unknown optimizer 'rmsprop'"),
         ({"steps": 0}, ValueError, "steps must be"),
+        ({"optimizer": "x", "lr": 0.1}, ValueError, "unknown optimizer 'x'"),
         ({"batch_size": 0}, ValueError, "batch_size must be"),
         ({"y": [0, 1, 2, 0]}, ValueError, "two classes.*cross_entropy"),
         ({"loss": "cross_entropy"}, ValueError, "one output per class"),
@@ -222,3 +223,9 @@ def test_predict_and_accuracy_refuse_empty_data():
         predict(MLP(2, [1], seed=0), [])
     with pytest.raises(ValueError, match="empty"):
         accuracy(MLP(2, [1], seed=0), [], [])
+
+
+def test_an_optimizer_instance_with_an_lr_beside_it_is_refused():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match="already has its lr"):
+        fit(model, [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), lr=0.5, progress=False)
