@@ -113,9 +113,10 @@ class Step:
             if term.is_constant:
                 continue
             x = term.name
+            local = "undefined" if term.local_grad is None else format_number(term.local_grad)
             lines.append(
                 f"d{out}/d{x} += d{out}/d{node} * d{node}/d{x} = {format_number(self.upstream)} * "
-                f"{format_number(term.local_grad)} = {format_number(term.contribution)}"  # type: ignore[arg-type]
+                f"{local} = {format_number(term.contribution)}"  # type: ignore[arg-type]
             )
             if term.adds_to_earlier:
                 lines.append(
@@ -130,6 +131,28 @@ def _formula(node: Value, names: Mapping[Value, str]) -> str:
     if node._rule.infix and len(parts) == 2:
         return f"{parts[0]} {node._op} {parts[1]}"
     return f"{node._op}({', '.join(parts)})"
+
+
+def _accumulation_order(node: Value) -> list[int]:
+    """Operand positions in the order backward adds into them: a linear node pairs w_i with x_i.
+
+    The order matters only to the last bit, when one node fills several slots of one op.
+    """
+    count = len(node.operands())
+    if node._op != "linear":
+        return list(range(count))
+    n = (count - 1) // 2  # operands are (w_1..w_n, x_1..x_n, b)
+    return [j for i in range(n) for j in (i, n + i)] + [2 * n]
+
+
+def _local_grads(node: Value, upstream: float) -> tuple[float | None, ...]:
+    """The node's local derivatives; None where backward never needs them (zero upstream) and they fail."""
+    try:
+        return node.local_grads()
+    except (ArithmeticError, ValueError):
+        if upstream != 0.0:
+            raise
+        return (None,) * len(node.operands())  # e.g. sqrt at 0: backward skips this node anyway
 
 
 def explain(root: Value) -> Explanation:
@@ -150,17 +173,19 @@ def explain(root: Value) -> Explanation:
         if not operands:
             continue  # a leaf: nothing to pass on
         upstream = node.grad
+        local_grads = _local_grads(node, upstream)
         terms = []
-        for x, local_grad in zip(operands, node.local_grads()):
+        for j in _accumulation_order(node):
+            x, local_grad = operands[j], local_grads[j]
             if not isinstance(x, Value):
                 terms.append(Term(x, format_constant(x), local_grad, None, None, None, False))
                 continue
             before = x.grad
-            contribution = upstream * local_grad
-            x.grad += contribution  # the same float operation as Value._backward
-            terms.append(
-                Term(x, names[x], local_grad, contribution, before, x.grad, x in reached or before != 0)
-            )
+            if upstream != 0.0:  # backward skips a zero upstream: adding zeros would change nothing
+                x.grad += upstream * local_grad  # type: ignore[operator]  # the float op backward does
+            contribution = 0.0 if local_grad is None else upstream * local_grad
+            adds = x in reached or before != 0
+            terms.append(Term(x, names[x], local_grad, contribution, before, x.grad, adds))
             reached.add(x)
         steps.append(
             Step(
@@ -238,19 +263,13 @@ class Explanation(Sequence[Step]):
     def _rows(self, step: Step) -> list[list[str]]:
         rows = []
         for term in step.terms:
+            local = "-" if term.local_grad is None else format_number(term.local_grad)
             if term.is_constant:
-                local = "-" if term.local_grad is None else format_number(term.local_grad)
                 rows.append([f"{term.name} (constant)", term.name, local, "-", "-"])
             else:
-                rows.append(
-                    [
-                        term.name,
-                        format_number(term.operand.data),  # type: ignore[union-attr]
-                        format_number(term.local_grad),  # type: ignore[arg-type]
-                        format_number(term.grad_before),  # type: ignore[arg-type]
-                        format_number(term.grad_after),  # type: ignore[arg-type]
-                    ]
-                )
+                data = format_number(term.operand.data)  # type: ignore[union-attr]
+                before, after = format_number(term.grad_before), format_number(term.grad_after)  # type: ignore[arg-type]
+                rows.append([term.name, data, local, before, after])
         return rows
 
     def _header(self, step: Step) -> list[str]:
@@ -324,7 +343,7 @@ class Explanation(Sequence[Step]):
                 x = _tex_name(term.name)
                 lines.append(
                     rf"{d(out, x)} &\mathrel{{+}}= {d(out, node)} \, {d(node, x)} = "
-                    rf"{_tex_number(step.upstream)} \cdot {_tex_number(term.local_grad)} = "  # type: ignore[arg-type]
+                    rf"{_tex_number(step.upstream)} \cdot {_tex_number(term.local_grad)} = "
                     rf"{format_number(term.contribution)} \\"  # type: ignore[arg-type]
                 )
                 if term.adds_to_earlier:
@@ -470,8 +489,10 @@ def _tex_name(name: str) -> str:
     return r"\text{" + "".join(_TEX_SPECIALS.get(ch, ch) for ch in name) + "}"
 
 
-def _tex_number(x: float) -> str:
+def _tex_number(x: float | None) -> str:
     """A number as a factor or addend: negative ones in parentheses, 2 \\cdot (-3)."""
+    if x is None:
+        return r"\text{undefined}"
     text = format_number(x)
     return f"({text})" if text.startswith("-") else text
 
