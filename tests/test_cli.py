@@ -128,6 +128,20 @@ def test_train_picks_cross_entropy_and_one_output_per_class(capsys, tmp_path):
     assert json.loads(path.read_text())["architecture"]["nouts"] == [8, 3]
 
 
+def test_train_holds_out_a_fraction_and_reports_its_accuracy(capsys):
+    options = ["--steps", "2", "--val", "0.2", "--init", "kaiming", "--quiet"]
+    status, out, err = cli(capsys, "train", "circles", *options)
+    assert status == 0, err
+    assert "80 training samples, 20 held out" in out and "held-out accuracy" in out
+
+
+def test_train_digits_compiled_holds_out_a_fifth(capsys):
+    status, out, err = cli(capsys, "train", "digits", "--compile", "--steps", "20", "--quiet")
+    assert status == 0, err
+    assert "1438 training samples, 359 held out, 64 features, 10 classes; MLP 64-32-10" in out
+    assert "loss cross_entropy, optimizer adam" in out and "held-out accuracy" in out
+
+
 def test_train_compile_gives_the_eager_numbers(capsys):
     eager = cli(capsys, "train", "moons", "--steps", "3", "--quiet")
     compiled = cli(capsys, "train", "moons", "--steps", "3", "--quiet", "--compile")
@@ -195,6 +209,10 @@ REFUSALS = [
     (["train", "spiral", "--loss", "hinge"], "--loss hinge is for two classes, but spiral has 3"),
     (["train", "moons", "--plot", "b.gif"], "must end in .png, .svg, .pdf"),
     (["train", "moons", "--save", "m.pickle"], "must end in .json"),
+    (["train", "moons", "--val", "1.5"], "must be a fraction in [0, 1)"),
+    (["train", "moons", "--val", "0.999"], "leaves 100 for validation and 0 for training"),
+    (["train", "digits", "--samples", "10"], "digits has a fixed size"),
+    (["train", "moons", "--init", "zeros"], "invalid choice: 'zeros'"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     ([], "usage: micrograd"),
 ]
