@@ -302,13 +302,15 @@ def _dataset_names(datasets: dict[str, Any]) -> list[str]:
 
 
 def _draw(args: argparse.Namespace) -> int:
+    from micrograd.explain import node_names
     from micrograd.viz import render
 
     output = _suffix(args.output, GRAPH_FORMATS, "-o")
     out, leaves = build(args.expression, args.values)
     out.backward()
     # the parser already bounds the expression's size, so the drawing limit can follow it
-    render(out, output, rankdir=args.rankdir, max_nodes=2000)
+    # the n1, n2, ... names of `micrograd explain`, so the picture and the table match
+    render(out, output, rankdir=args.rankdir, max_nodes=2000, names=node_names(out))
     print(f"{out.label} = {args.expression} = {out.data:.6g}" if out._op else f"{out.label} = {out.data:.6g}")
     for name, leaf in leaves.items():
         print(f"  d{out.label}/d{name} = {leaf.grad:.6g}")
@@ -440,7 +442,7 @@ def _compiled_fit() -> Callable[..., Any]:
 
 def _demo(args: argparse.Namespace) -> int:
     from micrograd.data import make_moons
-    from micrograd.explain import explain
+    from micrograd.explain import explain, node_names
     from micrograd.nn import MLP
     from micrograd.plots import decision_boundary, loss_curve
     from micrograd.training import accuracy, fit
@@ -457,8 +459,9 @@ def _demo(args: argparse.Namespace) -> int:
     out, _ = build(NEURON, NEURON_VALUES)
     explanation = explain(out)
     print(explanation.to_text())
-    written.append(render(out, out_dir / "neuron.svg"))
-    written.append(render(out, out_dir / "neuron.png"))
+    names = node_names(out)  # the table's n1, n2, ... written in the graph's boxes too
+    written.append(render(out, out_dir / "neuron.svg", names=names))
+    written.append(render(out, out_dir / "neuron.png", names=names))
     html = out_dir / "neuron_backprop.html"
     explanation.to_html(html)
     written.append(html)

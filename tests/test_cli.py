@@ -77,6 +77,10 @@ def test_draw_svg_shows_every_variable_with_its_value_and_gradient(capsys, tmp_p
     # d(xy + x)/dx = y + 1 = -1 and d/dy = x = 3, by hand
     for text in (">x<", ">y<", "data 3.0000", "data -2.0000", "grad -1.0000", "grad 3.0000"):
         assert text in svg, text
+    # the boxes carry the names `micrograd explain` uses for the same nodes
+    assert ">n1<" in svg and ">out<" in svg
+    status, out, _ = cli(capsys, "explain", "x*y + x", "x=3", "y=-2")
+    assert "out = n1 + x" in out
 
 
 def test_explain_prints_the_chain_rule_in_numbers(capsys):
