@@ -163,6 +163,7 @@ class Op:
     arity: int
     infix: bool = False
     accumulate: Callable[[Value, float], None] | None = None
+    dead_at_zero: bool = False  # every local derivative is 0 when out is 0 (relu): nothing flows back
     label: str = ""
 
     def describe(self, data: Sequence[float]) -> str:
@@ -197,7 +198,7 @@ RULES: dict[str, Op] = {
     "sqrt": Op("sqrt", _sqrt, lambda a, out: (0.5 / out,), arity=1),
     "tanh": Op("tanh", math.tanh, lambda a, out: (1.0 - out**2,), arity=1),
     "sigmoid": Op("sigmoid", _sigmoid, lambda a, out: (out * (1.0 - out),), arity=1),
-    "relu": Op("relu", _relu, lambda a, out: (1.0 if out > 0 else 0.0,), arity=1),
+    "relu": Op("relu", _relu, lambda a, out: (1.0 if out > 0 else 0.0,), arity=1, dead_at_zero=True),
     "abs": Op("abs", abs, lambda a, out: (_sign(a),), arity=1),
     # n-ary: a neuron's weighted sum w.x + b as one node, and a sum of many terms
     "linear": Op("linear", _linear, _linear_local, arity=-1, accumulate=_linear_accumulate),
@@ -395,7 +396,7 @@ class Value:
         As in the classic micrograd, gradients accumulate: call ``zero_grad`` (or set ``.grad`` to
         0) between passes, or a second call adds the same gradients again.
         """
-        order = topological_order(self)
+        order = topological_order(self, live_only=True)
         self.grad = 1.0
         for node in reversed(order):
             if node.grad != 0.0:  # a zero upstream adds nothing (every local derivative is finite)
@@ -613,13 +614,16 @@ relu = _unary("relu")
 # Walking the graph
 
 
-def topological_order(root: Value) -> list[Value]:
+def topological_order(root: Value, live_only: bool = False) -> list[Value]:
     """Every node that ``root`` depends on, operands before the nodes that use them (iterative).
 
     A depth-first walk with an explicit stack: a node is emitted as soon as all its operands have
     been, either when it is first expanded (nothing left to wait for) or when it comes back to the
     top of the stack. The operand tuples of a linear node (a neuron's parameters, a layer's inputs)
     are shared by many nodes: once a walk of one finds every member emitted, later users skip it.
+
+    ``live_only`` (what backward uses) does not walk past a node whose op passes no gradient back
+    at its value, such as a relu at 0: what lies behind it only would receive nothing.
     """
     order: list[Value] = []
     emit = order.append
@@ -638,7 +642,10 @@ def topological_order(root: Value) -> list[Value]:
                 emit(node)
             continue
         waiting = False
-        arity = node._rule.arity
+        rule = node._rule
+        arity = rule.arity
+        if live_only and rule.dead_at_zero and node.data == 0.0:
+            arity = 0
         if arity == 1:
             if node._a not in state:
                 push(node._a)  # type: ignore[arg-type]
