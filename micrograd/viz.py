@@ -45,8 +45,11 @@ HIGHLIGHT = "#e03131"
 INK = "#343a40"
 FONT = "Helvetica,Arial,sans-serif"
 
-# How micrograd.nn labels its parameters: layer, neuron, then w{i} or b (all 0-based).
+# How micrograd.nn labels its parameters: layer, neuron, then w{i} or b (all 0-based); and, when
+# it builds a neuron unfused, the neuron's weighted sum (.net) and output (.out).
 PARAMETER_LABEL = re.compile(r"L(\d+)\.N(\d+)\.(?:w\d+|b)")
+NEURON_NODE_LABEL = re.compile(r"L(\d+)\.N(\d+)\.(net|out)")
+ACTIVATION_OPS = ("tanh", "relu", "sigmoid")
 
 # Operand roles worth writing on the edges: where the order of the operands changes the result.
 _EDGE_LABELS = {"-": ("+", "\u2212"), "/": ("num", "den"), "**": ("base", "exp")}
@@ -118,16 +121,33 @@ def is_parameter_label(label: str) -> bool:
 
 
 @dataclass
+class _Application:
+    """One use of a neuron: the nodes computing its weighted sum and activation, output last."""
+
+    members: list[Value]
+
+    @property
+    def output(self) -> Value:
+        return self.members[-1]
+
+
+@dataclass
 class _Neuron:
     layer: int
     index: int
     params: list[Value] = field(default_factory=list)
-    # one (linear, activation or None) pair per time the neuron was applied
-    applications: list[tuple[Value, Value | None]] = field(default_factory=list)
+    applications: list[_Application] = field(default_factory=list)  # one per forward pass through it
 
     @property
     def name(self) -> str:
         return f"L{self.layer}.N{self.index}"
+
+    def members(self) -> list[Value]:
+        """The neuron's nodes in reading order: w0, w1, ..., b, then each application's nodes."""
+        nodes = sorted(self.params, key=lambda p: (p.label.endswith(".b"), len(p.label), p.label))
+        for application in self.applications:
+            nodes.extend(application.members)
+        return nodes
 
 
 def _neuron_key(node: Value) -> tuple[int, int] | None:
@@ -136,27 +156,60 @@ def _neuron_key(node: Value) -> tuple[int, int] | None:
 
 
 def _find_neurons(order: list[Value]) -> dict[tuple[int, int], _Neuron]:
-    """Group nn-built nodes: a neuron's parameters, its fused 'linear' sum and the activation after it."""
+    """Group the nodes micrograd.nn built for each neuron, found through its parameters' labels.
+
+    A fused neuron is one 'linear' node whose weights are the neuron's parameters; an unfused one
+    (``fused=False``) is a chain of ``w_i * x_i`` products and ``+`` nodes ending in the node nn
+    labels ``L0.N1.net`` (or ``.out`` without activation). The activation (tanh, relu, sigmoid)
+    applied to that weighted sum joins the neuron.
+    """
     neurons: dict[tuple[int, int], _Neuron] = {}
-    pending: dict[Value, tuple[_Neuron, int]] = {}  # a linear node still waiting for its activation
+    partial: dict[Value, tuple[int, int]] = {}  # unlabelled products and sums of one neuron's params
+    pending: dict[Value, _Application] = {}  # a weighted sum waiting for its activation
     for node in order:
         operands = node.operands()
         key = _neuron_key(node)
         if key is not None:
             neurons.setdefault(key, _Neuron(*key)).params.append(node)
-        elif node._op == "linear":
+            partial[node] = key
+            continue
+        if node._op == "linear":
             weights = operands[: (len(operands) - 1) // 2]
             keys = {_neuron_key(w) if isinstance(w, Value) else None for w in weights}
-            owner = keys.pop() if len(keys) == 1 else None
-            if owner is not None:
-                neuron = neurons.setdefault(owner, _Neuron(*owner))
-                pending[node] = (neuron, len(neuron.applications))
-                neuron.applications.append((node, None))
-        elif len(operands) == 1 and isinstance(operands[0], Value) and operands[0] in pending:
-            lin = operands[0]
-            neuron, i = pending.pop(lin)
-            neuron.applications[i] = (lin, node)
+            key = keys.pop() if len(keys) == 1 else None
+            if key is not None:
+                application = _Application([node])
+                neurons.setdefault(key, _Neuron(*key)).applications.append(application)
+                pending[node] = application
+            continue
+        if node._op in ("+", "*"):
+            keys = {partial.get(x) for x in operands if isinstance(x, Value)} - {None}
+            label = NEURON_NODE_LABEL.fullmatch(node.label)
+            if label is not None:
+                key = (int(label.group(1)), int(label.group(2)))
+                application = _Application(_chain(node, key, partial))
+                neurons.setdefault(key, _Neuron(*key)).applications.append(application)
+                if label.group(3) == "net":
+                    pending[node] = application
+            elif len(keys) == 1 and not node.label:
+                partial[node] = keys.pop()  # type: ignore[assignment]
+            continue
+        if node._op in ACTIVATION_OPS and isinstance(operands[0], Value) and operands[0] in pending:
+            pending.pop(operands[0]).members.append(node)
     return neurons
+
+
+def _chain(net: Value, key: tuple[int, int], partial: Mapping[Value, tuple[int, int]]) -> list[Value]:
+    """An unfused weighted sum's products and partial sums, walking back from its net node."""
+    members, stack, seen = [], [net], {net}
+    while stack:
+        node = stack.pop()
+        members.append(node)
+        for x in node.operands():
+            if isinstance(x, Value) and x not in seen and x._op and partial.get(x) == key:
+                seen.add(x)
+                stack.append(x)
+    return members[::-1]  # net last
 
 
 # ----------------------------------------------------------------------------------------------
@@ -280,25 +333,23 @@ def draw_dot(
     owner: dict[Value, _Neuron] = {}
     if grouping:
         for neuron in neurons.values():
-            for node in neuron.params:
+            for node in neuron.members():
                 owner[node] = neuron
-            for lin, act in neuron.applications:
-                owner[lin] = neuron
-                if act is not None:
-                    owner[act] = neuron
     roles_shown: set[str] = set()
 
     def draw_value(graph: graphviz.Digraph, node: Value) -> None:
         i = position[node]
         vid = svg_id(i)
         box = boxes.get(node)
-        role = "output" if node is root else "neuron" if box else _role(node, root, param_set)
+        role = "output" if node is root else "neuron" if box is not None else _role(node, root, param_set)
         roles_shown.add(role)
         fill = colors.get(node, ROLE_COLORS[role])
         name = names.get(node, node.label) if names is not None else node.label
+        if box is not None and name.startswith(box.neuron + "."):
+            name = ""  # "L0.N1.out" would only repeat the neuron's name that the box shows
         cells = [escape_label(name)] if name else []
         if box is not None:
-            cells.append(escape_label(box))
+            cells.append(escape_label(box.text))
         cells.append(f"data {format_number(node.data)}")
         if show_grad:
             grad = grads.get(node, node.grad) if grads is not None else node.grad
@@ -308,10 +359,8 @@ def draw_dot(
         graph.node(vid, label=_table(cells, escape_label(fill), lit), shape="plain", id=vid)
         operands = node.operands()
         if box is not None:
-            lin = box_inputs[node]
-            inputs = [x for x in lin.operands() if isinstance(x, Value) and x not in hidden]
             edge_style = {"color": HIGHLIGHT, "penwidth": "2.5"} if lit else {}
-            for j, source_node in enumerate(inputs):
+            for j, source_node in enumerate(box.inputs):
                 dot.edge(svg_id(position[source_node]), vid, id=f"{vid}-in{j}", **edge_style)
             return
         if not operands:
@@ -354,14 +403,13 @@ def draw_dot(
             labelled = {**edge_style, "label": text} if text else edge_style
             dot.edge(source, op_id, id=f"{vid}-in{j}", **labelled)
 
-    box_inputs = {out: lin for out, lin in _box_linears(boxes, neurons)}
     visible = [node for node in order if node not in hidden]
     for node in visible:
         if node not in owner:
             draw_value(dot, node)
     by_layer: dict[int, list[_Neuron]] = {}
     for neuron in neurons.values():
-        if grouping and any(node in owner and node not in hidden for node in _members(neuron)):
+        if grouping and any(node not in hidden for node in neuron.members()):
             by_layer.setdefault(neuron.layer, []).append(neuron)
     for layer in sorted(by_layer):
         with dot.subgraph(name=f"cluster_L{layer}") as layer_box:
@@ -376,7 +424,7 @@ def draw_dot(
                         fillcolor="#f8f9fa",
                         color="#ced4da",
                     )
-                    for node in _members(neuron):
+                    for node in neuron.members():
                         if node not in hidden:
                             draw_value(neuron_box, node)
 
@@ -403,35 +451,22 @@ def _edge_label(node: Value, j: int) -> str:
     return names[j] if names and j < len(names) else ""
 
 
-def _members(neuron: _Neuron) -> list[Value]:
-    """The neuron's nodes in reading order: w0, w1, ..., b, then each weighted sum and activation."""
-    nodes = sorted(neuron.params, key=lambda p: (p.label.endswith(".b"), len(p.label), p.label))
-    for lin, act in neuron.applications:
-        nodes.append(lin)
-        if act is not None:
-            nodes.append(act)
-    return nodes
+@dataclass
+class _Box:
+    """A collapsed neuron application: its text and the values flowing into it."""
 
-
-def _box_linears(
-    boxes: Mapping[Value, str], neurons: Mapping[tuple[int, int], _Neuron]
-) -> list[tuple[Value, Value]]:
-    pairs = []
-    for neuron in neurons.values():
-        for lin, act in neuron.applications:
-            out = act if act is not None else lin
-            if out in boxes:
-                pairs.append((out, lin))
-    return pairs
+    neuron: str
+    text: str
+    inputs: list[Value]
 
 
 def _collapse(
     order: list[Value], neurons: Mapping[tuple[int, int], _Neuron]
-) -> tuple[set[Value], dict[Value, str]]:
-    """Nodes hidden inside neuron boxes, and the box text for each neuron application's output.
+) -> tuple[set[Value], dict[Value, _Box]]:
+    """Nodes hidden inside neuron boxes, and the box drawn for each neuron application's output.
 
-    A parameter or a weighted sum is hidden only when nothing outside its neuron uses it (an L2
-    penalty on the weights keeps them visible), so collapsing never drops an edge of the graph.
+    A node is hidden only when nothing outside its neuron uses it (an L2 penalty on the weights
+    keeps them visible, with edges into the boxes), so collapsing never drops an edge of the graph.
     """
     users: dict[Value, set[Value]] = {}
     for node in order:
@@ -439,30 +474,38 @@ def _collapse(
             if isinstance(x, Value):
                 users.setdefault(x, set()).add(node)
     hidden: set[Value] = set()
-    boxes: dict[Value, str] = {}
+    boxes: dict[Value, _Box] = {}
     for neuron in neurons.values():
-        if not neuron.applications:
-            continue
-        linears = {lin for lin, _ in neuron.applications}
-        for param in neuron.params:
-            if users.get(param, set()) <= linears:
-                hidden.add(param)
-        for lin, act in neuron.applications:
-            out = lin
-            if act is not None and users.get(lin, set()) == {act}:
-                hidden.add(lin)
-                out = act
-            n_weights = (len(lin.operands()) - 1) // 2
-            constants = sum(1 for x in lin.operands() if not isinstance(x, Value))
+        collapsed: set[Value] = set()
+        for application in neuron.applications:
+            inner = set(application.members)
+            if all(users.get(node, set()) <= inner for node in application.members[:-1]):
+                collapsed |= inner
+                hidden |= inner - {application.output}
+        hidden |= {p for p in neuron.params if users.get(p) and users[p] <= collapsed}
+        n_weights = sum(1 for p in neuron.params if not p.label.endswith(".b"))
+        for application in neuron.applications:
+            out = application.output
+            if out not in collapsed:
+                continue
+            inputs: dict[Value, None] = {}
+            constants = 0
+            for node in application.members:
+                for x in node.operands():
+                    if not isinstance(x, Value):
+                        constants += 1
+                    elif x not in application.members and x not in hidden:
+                        inputs[x] = None
+            net = "w\u00b7x+b"
             text = (
-                f"{neuron.name}  {act._op + '(' if out is act else ''}w\u00b7x+b{')' if out is act else ''}"
+                f"{neuron.name}: {out._op}({net})" if out._op in ACTIVATION_OPS else f"{neuron.name}: {net}"
             )
             text += f"\n{n_weights} weights" + (f", {constants} constant inputs" if constants else "")
-            boxes[out] = text
+            boxes[out] = _Box(neuron.name, text, list(inputs))
     return hidden, boxes
 
 
-def _count_drawn(order: list[Value], hidden: set[Value], boxes: Mapping[Value, str]) -> int:
+def _count_drawn(order: list[Value], hidden: set[Value], boxes: Mapping[Value, _Box]) -> int:
     count = 0
     for node in order:
         if node in hidden:

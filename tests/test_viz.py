@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -291,7 +292,7 @@ def test_collapse_draws_one_box_per_neuron_and_the_error_suggests_it():
         for gid, g in groups(svg, "node").items()
         if gid[1:].isdigit() and texts(g)[0].startswith("L")
     ]
-    assert sorted(t[0].split()[0] for t in neuron_boxes) == [
+    assert sorted(t[0].split(":")[0] for t in neuron_boxes) == [
         "L0.N0",
         "L0.N0",
         "L0.N1",
@@ -378,3 +379,41 @@ def test_every_hostile_label_at_once_parses_and_nothing_is_injected():
     out.label = "".join(NASTY)
     svg = run_dot(draw_dot(out).source)
     assert len([gid for gid in groups(svg, "node") if gid[1:].isdigit()]) == len(NASTY) + 1
+
+
+def test_an_unfused_neuron_groups_its_products_and_partial_sums_and_collapses_to_one_box():
+    # Built as micrograd.nn does with fused=False: net = (b + w0*x0) + w1*x1, out = tanh(net)
+    xs = [Value(1.0, label="x0"), Value(-2.0, label="x1")]
+    w = [Value(0.5, label="L0.N0.w0"), Value(-0.25, label="L0.N0.w1")]
+    b = Value(0.1, label="L0.N0.b")
+    net = b + w[0] * xs[0] + w[1] * xs[1]
+    net.label = "L0.N0.net"
+    out = net.tanh()
+    out.label = "L0.N0.out"
+    loss = (out - 1.0) ** 2
+    svg = svg_of(draw_dot(loss))
+    (neuron,) = [box(g) for g in groups(svg, "cluster").values() if title(g) == "cluster_L0.N0"]
+    nodes = groups(svg, "node")
+    values = {gid: g for gid, g in nodes.items() if gid[1:].isdigit()}
+    inside_neuron = sorted(texts(g)[0] for g in values.values() if inside(box(g), neuron))
+    # the 3 params, 2 products, the partial sum b + w0*x0, net and out: 8 boxes, data by hand
+    assert inside_neuron == sorted(
+        [
+            "L0.N0.w0",
+            "L0.N0.w1",
+            "L0.N0.b",
+            "data 0.5000",
+            "data 0.5000",
+            "data 0.6000",
+            "L0.N0.net",
+            "L0.N0.out",
+        ]
+    )
+    collapsed = svg_of(draw_dot(loss, collapse=True))
+    boxes = [texts(g) for gid, g in groups(collapsed, "node").items() if gid[1:].isdigit()]
+    neuron_box = [t for t in boxes if t[0].startswith("L0.N0:")]
+    # net = 0.1 + 0.5 * 1 + -0.25 * -2 = 1.1
+    assert neuron_box == [
+        ["L0.N0: tanh(w\u00b7x+b)", "2 weights", f"data {math.tanh(1.1):.4f}", "grad 0.0000"]
+    ]
+    assert sorted(t[0] for t in boxes if t[0].startswith("x")) == ["x0", "x1"]  # its inputs stay
