@@ -417,6 +417,11 @@ def draw_dot(
                 label=f"layer {layer}", style="rounded,dashed", color="#adb5bd", fontcolor="#868e96"
             )
             for neuron in sorted(by_layer[layer], key=lambda n: n.index):
+                shown = [node for node in neuron.members() if node not in hidden]
+                if collapse and all(node in boxes for node in shown):
+                    for node in shown:  # a neuron's box already names it: no frame around it
+                        draw_value(layer_box, node)
+                    continue
                 with layer_box.subgraph(name=f"cluster_{neuron.name}") as neuron_box:
                     neuron_box.attr(
                         label=f"neuron {neuron.name}",
@@ -424,9 +429,8 @@ def draw_dot(
                         fillcolor="#f8f9fa",
                         color="#ced4da",
                     )
-                    for node in neuron.members():
-                        if node not in hidden:
-                            draw_value(neuron_box, node)
+                    for node in shown:
+                        draw_value(neuron_box, node)
 
     if legend is True and node_colors is None:
         entries = {ROLE_COLORS[r]: r for r in ROLE_COLORS if r in roles_shown}

@@ -244,3 +244,9 @@ def test_html_page_steps_through_backward_with_buttons_and_keys_in_chromium(tmp_
     # The highlight red of the active node and its edges is on screen.
     assert any(r > 200 and g < 90 and b < 90 for _, (r, g, b) in colors)
     (tmp_path / "screenshot.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def test_a_missing_chromium_fails_the_suite_instead_of_skipping(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        chromium_binary()
