@@ -11,7 +11,9 @@ by the local derivatives and adds the products into its operands' gradients with
 What is fixed by the trace (document it to your users, as jax does):
 
 - the control flow: Python ``if``/``max``/indexing that looked at ``.data`` during the trace took
-  one branch, and every later call replays that branch;
+  one branch, and every later call replays that branch. (``losses.logsumexp`` reads its shift m,
+  the largest logit, from ``.data``: compiled, m is the trace's. The result is exact for any m; only
+  a logit more than about 700 above it would overflow exp, which raises an OverflowError.)
 - the number of inputs and the shape of each (so the batch size): a call whose inputs do not fit
   raises a ValueError saying what was traced;
 - every leaf Value that is neither a parameter nor an input: it becomes a constant, its value taken

@@ -72,12 +72,11 @@ def positive(a):
 def build(program, xs, ps) -> Value:
     """Run the program on inputs xs and parameters ps; the loss sums every node it made."""
     pool = [*xs, *ps]
-    # raw log/sqrt only where a parameter is below: the compiled step differentiates toward parameters
-    # only, and sqrt'(0) is infinite (the eager engine would raise on a branch of inputs alone)
-    has_param = [False] * len(xs) + [True] * len(ps)
     for op, picks, c, mode in program:
         a, b, d = (pool[j] for j in picks)
-        raw_ok = has_param[picks[0]]
+        # raw log/sqrt only where a parameter is below: the compiled step differentiates toward
+        # parameters only, and sqrt'(0) is infinite (eager backward raises on a branch of inputs alone)
+        raw_ok = any(n in ps for n in topological_order(a))
         if op in ("+", "-", "*"):
             f = {"+": lambda u, v: u + v, "-": lambda u, v: u - v, "*": lambda u, v: u * v}[op]
             out = f(a, b) if mode == 0 else f(a, c) if mode == 1 else f(c, a)
@@ -104,7 +103,6 @@ def build(program, xs, ps) -> Value:
         else:  # exp, tanh, sigmoid, relu
             out = getattr(a, op)()
         pool.append(out)
-        has_param.append(any(has_param[j] for j in picks))
     return total(pool[N_INPUTS + N_PARAMS :])
 
 
