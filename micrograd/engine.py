@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from numbers import Real
-from typing import Union
+from typing import Any, Union
 
 Number = Union[int, float]  # noqa: UP007 (a runtime alias: `int | float` needs no quotes, but "Value" does)
 Operand = Union["Value", float]
@@ -114,7 +114,7 @@ def _linear_accumulate(node: Value, upstream: float) -> None:
     """The delta rule in bulk, as ``_linear_local`` states it: w_i gets upstream * x_i, x_i gets
     upstream * w_i, b gets upstream. The node keeps (w_1..w_n, b) in ``_a`` and (x_1..x_n) in ``_b``."""
     params, inputs = node._a, node._b
-    pairs = zip(params, inputs)  # type: ignore[arg-type]
+    pairs: Iterator[tuple[Any, Any]] = zip(params, inputs)
     if inputs and inputs[0].__class__ is Value:  # a hidden layer's inputs are all nodes
         try:
             for w, x in pairs:
@@ -129,14 +129,14 @@ def _linear_accumulate(node: Value, upstream: float) -> None:
             x.grad += upstream * w.data
         else:
             w.grad += upstream * x
-    bias = params[-1]  # type: ignore[index]
+    bias = params[-1]
     if bias.__class__ is Value:
         bias.grad += upstream
 
 
 def _sum_accumulate(node: Value, upstream: float) -> None:
     """Every term of a sum gets the upstream gradient, as the sum's local derivatives (all 1) say."""
-    for x in node._a:  # type: ignore[union-attr]
+    for x in node._a:
         if x.__class__ is Value:
             x.grad += upstream
 
@@ -159,7 +159,7 @@ class Op:
 
     name: str
     forward: Callable[..., float]
-    local: Callable[..., tuple[Operand | None, ...]]
+    local: Callable[..., tuple[Any, ...]]
     arity: int
     infix: bool = False
     accumulate: Callable[[Value, float], None] | None = None
@@ -191,7 +191,7 @@ RULES: dict[str, Op] = {
     # a ** n with n a number, not a node: only the base gets a derivative
     "**": Op("**", _pow, lambda a, n, out: (n * a ** (n - 1), None), arity=2, infix=True),
     # a ** b with b a node
-    "pow": Op("**", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1), out * log(a)), 2, infix=True),
+    "pow": Op("**", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1), out * log(a)), 2, infix=True),  # type: ignore[has-type]
     "neg": Op("neg", lambda a: -a, lambda a, out: (-1.0,), arity=1),
     "exp": Op("exp", math.exp, lambda a, out: (out,), arity=1),
     "log": Op("log", _log, lambda a, out: (1.0 / a,), arity=1),
@@ -261,8 +261,9 @@ class Value:
         self.data = _number(data, f"Value({data!r})")
         self.grad = 0.0
         self._rule = LEAF.labelled(label) if label else LEAF
-        self._a: Operand | tuple[Operand, ...] | None = None
-        self._b: Operand | None = None
+        # operands: a node or a number each for unary and binary ops; tuples for n-ary ops
+        self._a: Any = None
+        self._b: Any = None
 
     # -- what graph-walking code reads ------------------------------------------------------
 
@@ -290,20 +291,20 @@ class Value:
         """The op's operands in order: nodes, and numbers where an operand was a constant."""
         arity = self._rule.arity
         if arity == 2:
-            return (self._a, self._b)  # type: ignore[return-value]
+            return (self._a, self._b)
         if arity == 1:
-            return (self._a,)  # type: ignore[return-value]
+            return (self._a,)
         if arity == -1:
             if self._b is None:  # a sum keeps its terms in _a
-                return self._a  # type: ignore[return-value]
-            *weights, bias = self._a  # type: ignore[misc]  # a linear node: (w.., b) and (x..)
-            return (*weights, *self._b, bias)  # type: ignore[misc]
+                return self._a
+            *weights, bias = self._a  # a linear node: (w.., b) and (x..)
+            return (*weights, *self._b, bias)
         return ()
 
     def local_grads(self) -> tuple[float, ...]:
         """d self / d operand for each operand, as numbers (what backward multiplies by)."""
         operands = self.operands()
-        return _local(self._rule, [_data(x) for x in operands], self.data)  # type: ignore[return-value]
+        return _local(self._rule, [_data(x) for x in operands], self.data)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -415,20 +416,20 @@ def _propagate(node: Value) -> None:
     try:
         if arity == 1:
             a = node._a
-            a.grad += upstream * rule.local(a.data, node.data)[0]  # type: ignore[union-attr]
+            a.grad += upstream * rule.local(a.data, node.data)[0]
         elif arity == 2:
             a, b = node._a, node._b
             if a.__class__ is Value:
                 if b.__class__ is Value:
-                    da, db = rule.local(a.data, b.data, node.data)  # type: ignore[union-attr]
-                    a.grad += upstream * da  # type: ignore[union-attr]
-                    b.grad += upstream * db  # type: ignore[union-attr]
+                    da, db = rule.local(a.data, b.data, node.data)
+                    a.grad += upstream * da
+                    b.grad += upstream * db
                 else:
-                    a.grad += upstream * rule.local(a.data, b, node.data)[0]  # type: ignore[union-attr]
+                    a.grad += upstream * rule.local(a.data, b, node.data)[0]
             else:
-                b.grad += upstream * rule.local(a, b.data, node.data)[1]  # type: ignore[union-attr]
+                b.grad += upstream * rule.local(a, b.data, node.data)[1]
         elif arity == -1:
-            rule.accumulate(node, upstream)  # type: ignore[misc]
+            rule.accumulate(node, upstream)  # type: ignore[misc]  # every n-ary op has one
     except (ArithmeticError, ValueError) as exc:
         data = [_data(x) for x in node.operands()]
         raise type(exc)(
@@ -442,7 +443,7 @@ def _propagate(node: Value) -> None:
 
 
 def _data(x: Operand) -> float:
-    return x.data if isinstance(x, Value) else x  # type: ignore[return-value]
+    return x.data if isinstance(x, Value) else x
 
 
 _new_value = Value.__new__
@@ -454,8 +455,8 @@ def _node(rule: Op, data: float, a: object, b: object = None) -> Value:
     out.grad = 0.0
     if _recording:
         out._rule = rule
-        out._a = a  # type: ignore[assignment]
-        out._b = b  # type: ignore[assignment]
+        out._a = a
+        out._b = b
     else:
         out._rule, out._a, out._b = LEAF, None, None
     return out
@@ -495,23 +496,23 @@ def _apply1(rule: Op, a: Value) -> Value:
 
 def _apply2(rule: Op, a: object, b: object) -> Value:
     if a.__class__ is Value:
-        x = a.data  # type: ignore[attr-defined]
+        x = a.data
     elif isinstance(a, Real) and not isinstance(a, bool) or isinstance(a, Value):
         a = _operand(a, rule)
-        x = _data(a)  # type: ignore[arg-type]
+        x = _data(a)
     else:
         return NotImplemented
     if b.__class__ is Value:
-        y = b.data  # type: ignore[attr-defined]
+        y = b.data
     elif isinstance(b, Real) and not isinstance(b, bool) or isinstance(b, Value):
         b = _operand(b, rule)
-        y = _data(b)  # type: ignore[arg-type]
+        y = _data(b)
     else:
         return NotImplemented
     return _node(rule, _forward(rule, (x, y)), a, b)
 
 
-def _local(rule: Op, data: Sequence[Operand], out: Operand) -> tuple[Operand | None, ...]:
+def _local(rule: Op, data: Sequence[Any], out: Operand) -> tuple[Any, ...]:
     try:
         return rule.local(*data, out)
     except (ArithmeticError, ValueError) as exc:
@@ -520,7 +521,7 @@ def _local(rule: Op, data: Sequence[Operand], out: Operand) -> tuple[Operand | N
         ) from exc
 
 
-def affine(params: Sequence[Value], inputs: Sequence[Operand]) -> Value:
+def affine(params: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
     """``sum_i w_i * x_i + b`` as ONE node, for params = (w_1, ..., w_n, b) and n inputs.
 
     The fast form of ``linear``: a neuron passes the same ``params`` tuple on every call (and a
@@ -544,18 +545,18 @@ def affine(params: Sequence[Value], inputs: Sequence[Operand]) -> Value:
     return _node(RULES["linear"], net, params, inputs)
 
 
-def _weighted_sum(params: Sequence[Value], inputs: Sequence[Operand]) -> float:
+def _weighted_sum(params: Sequence[Any], inputs: Sequence[Any]) -> float:
     bias = params[-1]
-    net: float = bias.data if bias.__class__ is Value else bias  # type: ignore[assignment]
+    net: float = bias.data if bias.__class__ is Value else bias
     if inputs and inputs[0].__class__ is Value:  # a hidden layer's inputs are all nodes
         try:
             for w, x in zip(params, inputs):
-                net += w.data * x.data  # type: ignore[union-attr]
+                net += w.data * x.data
             return net
         except AttributeError:  # a constant among them after all: start again one by one
-            net = bias.data if bias.__class__ is Value else bias  # type: ignore[assignment]
+            net = bias.data if bias.__class__ is Value else bias
     for w, x in zip(params, inputs):
-        net += w.data * (x.data if x.__class__ is Value else x)  # type: ignore[union-attr]
+        net += w.data * (x.data if x.__class__ is Value else x)
     return net
 
 
@@ -648,22 +649,22 @@ def topological_order(root: Value, live_only: bool = False) -> list[Value]:
             arity = 0
         if arity == 1:
             if node._a not in state:
-                push(node._a)  # type: ignore[arg-type]
+                push(node._a)
                 waiting = True
         elif arity == 2:
             a, b = node._a, node._b
             if a.__class__ is Value and a not in state:
-                push(a)  # type: ignore[arg-type]
+                push(a)
                 waiting = True
             if b.__class__ is Value and b not in state:
-                push(b)  # type: ignore[arg-type]
+                push(b)
                 waiting = True
         elif arity == -1:
             for group in (node._a, node._b):
                 if group is None or id(group) in done_groups:
                     continue
                 before = len(stack)
-                for x in group:  # type: ignore[union-attr]
+                for x in group:
                     if x.__class__ is Value and x not in state:
                         push(x)
                 if len(stack) == before:  # every member already emitted
@@ -681,7 +682,7 @@ def topological_order(root: Value, live_only: bool = False) -> list[Value]:
 
 def grad(
     output: Value, inputs: Sequence[Value], create_graph: bool = False
-) -> list[float] | list[Value]:
+) -> list[Any]:
     """d output / d input for each input, leaving every ``.grad`` untouched.
 
     With ``create_graph=True`` the results are Values built from the rule table's formulas, so
@@ -692,23 +693,23 @@ def grad(
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad: every input must be a Value, got {type(x).__name__} {x!r}")
-    grads: dict[Value, Operand] = {output: Value(1.0) if create_graph else 1.0}
+    grads: dict[Value, Any] = {output: Value(1.0) if create_graph else 1.0}
     for node in reversed(topological_order(output)):
         upstream = grads.get(node)
         if upstream is None or node._rule.arity == 0:
             continue
         operands = node.operands()
         if create_graph:
-            locals_ = _local(node._rule, operands, node)  # type: ignore[arg-type]
+            locals_ = _local(node._rule, operands, node)
         else:
             locals_ = _local(node._rule, [_data(x) for x in operands], node.data)
-        for x, local in zip(operands, locals_):
-            if isinstance(x, Value):
-                contribution = upstream * local  # type: ignore[operator]
-                previous = grads.get(x)
-                grads[x] = contribution if previous is None else previous + contribution
-    zero: Operand = Value(0.0) if create_graph else 0.0
-    return [grads.get(x, zero) for x in inputs]  # type: ignore[return-value]
+        for operand, local in zip(operands, locals_):
+            if isinstance(operand, Value):
+                contribution = upstream * local
+                previous = grads.get(operand)
+                grads[operand] = contribution if previous is None else previous + contribution
+    zero: Any = Value(0.0) if create_graph else 0.0
+    return [grads.get(x, zero) for x in inputs]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -758,7 +759,7 @@ def gradcheck(
     out = f(*nodes)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
-    analytic = [float(g) for g in grad(out, nodes)]  # type: ignore[arg-type]
+    analytic = [float(g) for g in grad(out, nodes)]
     numeric = []
     with no_grad():
         for i in range(len(xs)):
