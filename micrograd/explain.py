@@ -1,8 +1,8 @@
 """Backpropagation one node at a time, written out with numbers.
 
 ``explain(root)`` runs the backward pass exactly as ``root.backward()`` does (seed the output's
-grad with 1, walk the topological order in reverse, add ``upstream * local_grad`` into each
-operand's grad) and records every step: the node, its op, the upstream gradient, each operand's
+grad with 1, walk the topological order in reverse -- the walk that stops at a relu at 0 --
+and add ``upstream * local_grad`` into each operand's grad) and records every step: the node, its op, the upstream gradient, each operand's
 local derivative, its grad before and after, and the chain rule in numbers::
 
     dL/da += dL/dc * dc/da = 2.0000 * -3.0000 = -6.0000
@@ -162,13 +162,14 @@ def explain(root: Value) -> Explanation:
     """
     if not isinstance(root, Value):
         raise TypeError(f"explain: root must be a Value, got {type(root).__name__} {root!r}")
-    order = topological_order(root)
+    order = topological_order(root)  # every node: names, and the positions draw_dot's ids use
     names = _names(order)
     root.grad = 1.0
     start = {node: node.grad for node in order}
     reached: set[Value] = {root}
     steps: list[Step] = []
-    for node in reversed(order):
+    # backward's walk, which stops at a relu at 0: nothing flows back through it
+    for node in reversed(topological_order(root, live_only=True)):
         operands = node.operands()
         if not operands:
             continue  # a leaf: nothing to pass on

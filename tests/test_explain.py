@@ -198,6 +198,21 @@ def test_a_zero_upstream_changes_nothing_even_where_a_local_derivative_is_undefi
     assert steps[-1].equations() == ["dy/dx += dy/dr * dr/dx = 0.0000 * undefined = 0.0000"]
 
 
+def test_nothing_behind_a_relu_at_zero_gets_a_step_as_in_backward():
+    x = Value(2.0, label="x")
+    shifted = x - 2.0
+    shifted.label = "s"
+    r = shifted.relu()  # relu(0) = 0 and its slope there is 0: backward stops walking here
+    r.label = "r"
+    out = r * 3.0 + x
+    out.label = "out"
+    steps = explain(out)
+    assert "s" not in [step.name for step in steps]
+    assert [step.name for step in steps][-1] == "r"
+    assert steps[-1].equations() == ["dout/ds += dout/dr * dr/ds = 3.0000 * 0.0000 = 0.0000"]
+    assert (x.grad, shifted.grad) == (1.0, 0.0)  # d out/dx = 0 * 3 + 1, by hand
+
+
 def test_explain_accumulates_into_existing_grads_like_a_second_backward():
     first, second = lecture_graph(), lecture_graph()
     first["L"].backward()
