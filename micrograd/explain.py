@@ -2,8 +2,9 @@
 
 ``explain(root)`` runs the backward pass exactly as ``root.backward()`` does (seed the output's
 grad with 1, walk the topological order in reverse -- the walk that stops at a relu at 0 --
-and add ``upstream * local_grad`` into each operand's grad) and records every step: the node, its op, the upstream gradient, each operand's
-local derivative, its grad before and after, and the chain rule in numbers::
+and add ``upstream * local_grad`` into each operand's grad) and records every step: the node,
+its op, the upstream gradient, each operand's local derivative, its grad before and after, and
+the chain rule in numbers::
 
     dL/da += dL/dc * dc/da = 2.0000 * -3.0000 = -6.0000
 
