@@ -275,15 +275,18 @@ class Explanation(Sequence[Step]):
         return rows
 
     def _header(self, step: Step) -> list[str]:
+        return ["operand", "data", "local grad", "grad before", "grad after"]
+
+    def _columns(self) -> str:
         out = self.names[self.root]
-        return ["operand", "data", f"local d{step.name}/dx", f"d{out}/dx before", f"d{out}/dx after"]
+        return f"Tables: local grad = d(node)/d(operand); grad = d{out}/d(operand), what .grad holds."
 
     # -- renderings ------------------------------------------------------------------------------
 
     def to_text(self) -> str:
         """A plain-text table per step, then its equations: for the terminal."""
         out = self.names[self.root]
-        lines = [self._title(), "Start: " + self._seed(), ""]
+        lines = [self._title(), "Start: " + self._seed(), self._columns(), ""]
         for step in self.steps:
             lines.append(
                 f"Step {step.number}/{len(self)}: {step.formula}    upstream d{out}/d{step.name} = "
@@ -303,7 +306,7 @@ class Explanation(Sequence[Step]):
     def to_markdown(self) -> str:
         """A Markdown section per step: a table of operands and the equations as a list."""
         out = self.names[self.root]
-        lines = [f"## {_md(self._title())}", "", f"Start: {_md(self._seed())}", ""]
+        lines = [f"## {_md(self._title())}", "", f"Start: {_md(self._seed())}", "", _md(self._columns()), ""]
         for step in self.steps:
             lines += [
                 f"### Step {step.number}/{len(self)}: {_md(step.formula)}",
@@ -433,6 +436,7 @@ class Explanation(Sequence[Step]):
         fields = {
             "TITLE": html.escape(self._title()),
             "SEED": html.escape(self._seed()),
+            "COLUMNS": html.escape(self._columns()),
             "COUNT": str(len(self)),
             "FIRST": "1" if self.steps else "0",
             "HIGHLIGHT": HIGHLIGHT,
@@ -555,8 +559,8 @@ table.terms th:first-child, table.terms td:first-child { text-align: left; }
 </header>
 <main>
 <p class="seed">Start: @SEED@. Each step takes one node, in reverse topological order, and passes its
-gradient to its operands by the chain rule. In the graph the active node is outlined in red and
-the gradients it has just changed are red.</p>
+gradient to its operands by the chain rule. @COLUMNS@ In the graph the active node is outlined in
+red and the gradients it has just changed are red.</p>
 <div id="steps">
 @PANELS@
 </div>

@@ -252,7 +252,7 @@ def test_text_table_lists_each_operand_with_local_grad_before_and_after():
         f"{[s.name for s in steps].index('c') + 1}/4: c = a * b    upstream dL/dc = 2.0000"
     )
     rows = [line.split() for line in block.splitlines()[1:4]]
-    assert rows[0] == ["operand", "data", "local", "dc/dx", "dL/dx", "before", "dL/dx", "after"]
+    assert rows[0] == ["operand", "data", "local", "grad", "grad", "before", "grad", "after"]
     # a: data 2, local b = -3, grad 0 -> -6 (if c's step runs first) or 4 -> -2 (if e's does)
     assert rows[1][:3] == ["a", "2.0000", "-3.0000"] and rows[1][4] in ("-6.0000", "-2.0000")
     assert rows[2] == ["b", "-3.0000", "2.0000", "0.0000", "4.0000"]
@@ -267,6 +267,7 @@ def test_markdown_has_a_table_per_step_and_escapes_labels():
     out.label = "out_1"
     markdown = explain(out).to_markdown()
     assert "### Step 1/1: out\\_1 = a\\|b\\* \\* 3" in markdown
+    assert "| operand | data | local grad | grad before | grad after |" in markdown
     rows = [line for line in markdown.splitlines() if line.startswith("| a")]
     assert rows == ["| a\\|b\\* | 2.0000 | 3.0000 | 0.0000 | 3.0000 |"]
     assert len(re.findall(r"(?<!\\)\|", rows[0])) == 6  # five cells: the label's pipe is escaped
