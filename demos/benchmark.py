@@ -160,11 +160,24 @@ def optional_contenders(model_seed: int, X: list, y: list) -> dict[str, Callable
     """The compiled step and PyTorch vectorized, when numpy and torch are installed."""
     out: dict[str, Callable[[int], object]] = {}
     try:
-        from micrograd.compile import moons_step_compiled
+        from micrograd.compile import compile
     except ImportError as exc:
         print(f"(no compiled row: {exc})")
     else:
-        out["compiled (numpy)"] = moons_step_compiled(MLP(2, [16, 16, 1], seed=model_seed), X, y, ALPHA)
+        model = MLP(2, [16, 16, 1], seed=model_seed)
+        params = model.parameters()
+        step = compile(lambda Xb, yb: hinge([model(x) for x in Xb], yb) + l2(params, ALPHA),
+                       params=params, inputs=(X, [float(t) for t in y]))
+        targets = [float(t) for t in y]
+
+        def compiled_step(k: int) -> float:
+            model.zero_grad()
+            loss = step(X, targets)
+            for p in params:
+                p.data -= learning_rate(k) * p.grad
+            return loss
+
+        out["compiled (numpy)"] = compiled_step
     try:
         import torch
     except ImportError:
@@ -173,25 +186,25 @@ def optional_contenders(model_seed: int, X: list, y: list) -> dict[str, Callable
         torch.set_num_threads(1)
         model = MLP(2, [16, 16, 1], seed=model_seed)
         W, B = weights_of(model)
-        params = []
+        tensors = []
         for Wl, Bl in zip(W, B):
-            params += [torch.tensor(Wl, dtype=torch.float64, requires_grad=True),
-                       torch.tensor(Bl, dtype=torch.float64, requires_grad=True)]
+            tensors += [torch.tensor(Wl, dtype=torch.float64, requires_grad=True),
+                        torch.tensor(Bl, dtype=torch.float64, requires_grad=True)]
         Xt = torch.tensor(X, dtype=torch.float64)
         yt = torch.tensor(y, dtype=torch.float64)
 
         def torch_step(k: int) -> float:
             a = Xt
-            for i in range(0, len(params), 2):
-                a = a @ params[i].T + params[i + 1]
-                if i < len(params) - 2:
+            for i in range(0, len(tensors), 2):
+                a = a @ tensors[i].T + tensors[i + 1]
+                if i < len(tensors) - 2:
                     a = torch.relu(a)
-            loss = torch.relu(1 - yt * a[:, 0]).mean() + ALPHA * sum((p * p).sum() for p in params)
-            for p in params:
+            loss = torch.relu(1 - yt * a[:, 0]).mean() + ALPHA * sum((p * p).sum() for p in tensors)
+            for p in tensors:
                 p.grad = None
             loss.backward()
             with torch.no_grad():
-                for p in params:
+                for p in tensors:
                     p -= learning_rate(k) * p.grad
             return loss.item()
 
@@ -200,7 +213,9 @@ def optional_contenders(model_seed: int, X: list, y: list) -> dict[str, Callable
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not figures")
     parser.add_argument("--repeats", type=int, default=15, help="timed steps per contender (default 15)")
     args = parser.parse_args(argv)
@@ -217,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     check = MLP(2, [16, 16, 1], seed=model_seed)
     Wc, Bc = weights_of(check)
     for k in range(3 if args.quick else 20):
-        ours, theirs = engine_step(check, X, y, learning_rate(k)), hand_step(Wc, Bc, X, y, learning_rate(k))
+        ours = engine_step(check, X, y, learning_rate(k))
+        theirs = hand_step(Wc, Bc, X, y, learning_rate(k))
         if abs(ours - theirs) > 1e-9 * max(1.0, abs(theirs)):
-            raise SystemExit(f"hand-written backprop disagrees with the engine at step {k}: {theirs} vs {ours}")
+            raise SystemExit(f"hand-written backprop disagrees with the engine at step {k}: {theirs}, {ours}")
 
     contenders: dict[str, Callable[[int], object]] = {
         "engine, fused": lambda k: engine_step(fused, X, y, learning_rate(k)),
@@ -231,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     floor = medians["hand-written backprop"]
 
     print(f"\nmicrograd benchmark: Python {sys.version.split()[0]}, medians of {repeats} interleaved runs\n")
-    print(f"Moons training step (MLP(2, [16, 16, 1]), {points} points, hinge + L2, forward + backward + SGD):\n")
+    print(f"Moons step (MLP(2, [16, 16, 1]), {points} points, hinge + L2, forward + backward + SGD):\n")
     print("| contender | ms per step | x hand-written |")
     print("|---|---:|---:|")
     for name, seconds in medians.items():

@@ -89,7 +89,7 @@ def hinge(scores: object, labels: object, reduction: str = "mean") -> Value:
     """The max-margin loss ``relu(1 - y * s)`` for labels y in {-1, +1}, averaged (the classic SVM loss)."""
     ss, ys = _pair(scores, labels, ("scores", "labels"))
     for i, y in enumerate(ys):
-        if y not in (-1.0, 1.0):
+        if (y.data if isinstance(y, Value) else y) not in (-1.0, 1.0):  # a Value label: traced by compile
             raise ValueError(
                 f"hinge: labels[{i}] is {y!r}; labels must be -1 or +1 (convert 0/1 labels with 2*y - 1)"
             )
