@@ -618,65 +618,62 @@ relu = _unary("relu")
 def topological_order(root: Value, live_only: bool = False) -> list[Value]:
     """Every node that ``root`` depends on, operands before the nodes that use them (iterative).
 
-    A depth-first walk with an explicit stack: a node is emitted as soon as all its operands have
-    been, either when it is first expanded (nothing left to wait for) or when it comes back to the
-    top of the stack. The operand tuples of a linear node (a neuron's parameters, a layer's inputs)
-    are shared by many nodes: once a walk of one finds every member emitted, later users skip it.
+    A depth-first walk with an explicit stack. Expanding a node pushes a ``None`` marker, then its
+    operands not yet seen; when the marker comes back to the top, every operand has been emitted
+    and so the node is (it waits on the ``exits`` stack meanwhile). The operand tuples of a linear
+    node (a neuron's parameters, a layer's inputs) are shared by many nodes: once a walk of one
+    finds every member seen, later users skip the whole tuple.
 
     ``live_only`` (what backward uses) does not walk past a node whose op passes no gradient back
     at its value, such as a relu at 0: what lies behind it only would receive nothing.
     """
     order: list[Value] = []
     emit = order.append
-    state: dict[Value, bool] = {}  # False: operands pushed, waiting; True: emitted
-    get = state.get
+    seen: set[Value] = set()
     done_groups: set[int] = set()
-    stack = [root]
+    stack: list[Value | None] = [root]
     push, pop = stack.append, stack.pop
+    exits: list[Value] = []
     while stack:
-        node = stack[-1]
-        emitted = get(node)
-        if emitted is not None:
-            pop()
-            if not emitted:
-                state[node] = True
-                emit(node)
+        node = pop()
+        if node is None:  # all operands of the node waiting on top of exits are emitted
+            emit(exits.pop())
             continue
-        waiting = False
+        if node in seen:  # pushed twice before it was expanded
+            continue
+        seen.add(node)
         rule = node._rule
         arity = rule.arity
         if live_only and rule.dead_at_zero and node.data == 0.0:
             arity = 0
+        if arity == 0:
+            emit(node)
+            continue
+        push(None)
+        exits.append(node)
+        waiting = len(stack)
         if arity == 1:
-            if node._a not in state:
+            if node._a not in seen:
                 push(node._a)
-                waiting = True
         elif arity == 2:
             a, b = node._a, node._b
-            if a.__class__ is Value and a not in state:
+            if a.__class__ is Value and a not in seen:
                 push(a)
-                waiting = True
-            if b.__class__ is Value and b not in state:
+            if b.__class__ is Value and b not in seen:
                 push(b)
-                waiting = True
-        elif arity == -1:
+        else:
             for group in (node._a, node._b):
                 if group is None or id(group) in done_groups:
                     continue
                 before = len(stack)
                 for x in group:
-                    if x.__class__ is Value and x not in state:
+                    if x.__class__ is Value and x not in seen:
                         push(x)
-                if len(stack) == before:  # every member already emitted
+                if len(stack) == before:  # every member seen, hence emitted: skip it from now on
                     done_groups.add(id(group))
-                else:
-                    waiting = True
-        if waiting:
-            state[node] = False
-        else:
+        if len(stack) == waiting:  # nothing to wait for
             pop()
-            state[node] = True
-            emit(node)
+            emit(exits.pop())
     return order
 
 
