@@ -51,10 +51,10 @@ from micrograd.engine import RULES, Value, is_grad_enabled, no_grad, topological
 Array = Any  # numpy.ndarray; kept loose so type hints need no numpy stubs
 
 # ----------------------------------------------------------------------------------------------
-# The vectorized rule table. The forward of every op needs a numpy form (the engine's use math).
-# Local derivatives reuse the engine's formulas (RULES[key].local) wherever they are plain
-# arithmetic, which numpy runs elementwise; only the three with a branch or the engine's own log
-# are written again here.
+# The vectorized rule table: every op of ``engine.RULES`` over numpy arrays, one line each. The
+# forward needs a numpy form (the engine's use math). The local derivatives are the engine's own
+# formulas (``RULES[key].local``), which numpy runs elementwise, wherever they are plain arithmetic;
+# only those with a branch or the engine's float-only log are written again here.
 
 
 def _sigmoid(a: Array) -> Array:
@@ -63,41 +63,46 @@ def _sigmoid(a: Array) -> Array:
     return np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-FORWARD: dict[str, Callable[..., Array]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
-    "/": np.divide,
-    "**": np.power,
-    "pow": np.power,
-    "neg": np.negative,
-    "exp": np.exp,
-    "log": np.log,
-    "sqrt": np.sqrt,
-    "tanh": np.tanh,
-    "sigmoid": _sigmoid,
-    "relu": lambda a: np.where(a > 0.0, a, 0.0),
-    "abs": np.abs,
-    # 'linear' and 'sum' are segment sums, run by their own group classes below
+@dataclass(frozen=True)
+class Vectorized:
+    """An op of the rule table over arrays.
+
+    ``local`` is None where the engine's formula runs on arrays as it is. ``refuses`` marks the
+    operands whose result the engine refuses although numpy computes a finite one. ``local_can_blow_up``:
+    the local derivative can stop being finite (sqrt at 0, a ** -0.5 at 0), so backward checks it.
+    """
+
+    forward: Callable[..., Array]
+    local: Callable[..., tuple[Array, ...]] | None = None
+    refuses: Callable[..., Array] | None = None
+    local_can_blow_up: bool = False
+
+    def local_rule(self, key: str) -> Callable[..., tuple[Array, ...]]:
+        return self.local or RULES[key].local
+
+
+VECTORIZED: dict[str, Vectorized] = {
+    "+": Vectorized(np.add),
+    "-": Vectorized(np.subtract),
+    "*": Vectorized(np.multiply),
+    "/": Vectorized(np.divide, local_can_blow_up=True),
+    "**": Vectorized(np.power, local_can_blow_up=True),
+    "pow": Vectorized(
+        np.power,
+        local=lambda a, b, out: (b * a ** (b - 1.0), out * np.log(a)),
+        refuses=lambda a, b: a <= 0.0,  # numpy gives 0 ** b = 0; the engine needs log(base)
+        local_can_blow_up=True,
+    ),
+    "neg": Vectorized(np.negative),
+    "exp": Vectorized(np.exp),
+    "log": Vectorized(np.log, local_can_blow_up=True),
+    "sqrt": Vectorized(np.sqrt, local_can_blow_up=True),
+    "tanh": Vectorized(np.tanh),
+    "sigmoid": Vectorized(_sigmoid),
+    "relu": Vectorized(lambda a: np.where(a > 0.0, a, 0.0), local=lambda a, out: (1.0 * (out > 0.0),)),
+    "abs": Vectorized(np.abs, local=lambda a, out: (np.sign(a),)),
 }
-
-LOCAL: dict[str, Callable[..., tuple[Array, ...]]] = {
-    "pow": lambda a, b, out: (b * a ** (b - 1.0), out * np.log(a)),
-    "relu": lambda a, out: ((out > 0.0).astype(float),),
-    "abs": lambda a, out: (np.sign(a),),
-}
-
-# Ops whose numpy result can be finite where the engine refuses: the predicate marks the refusals.
-DOMAIN: dict[str, Callable[..., Array]] = {
-    "pow": lambda a, b: a <= 0.0,
-}
-
-# Ops whose local derivative can stop being finite (sqrt at 0, a ** -0.5 at 0, ...): checked in backward.
-_LOCAL_CAN_BLOW_UP = frozenset({"/", "**", "pow", "log", "sqrt"})
-
-
-def _local_rule(key: str) -> Callable[..., tuple[Array, ...]]:
-    return LOCAL.get(key, RULES[key].local)
+SEGMENT_SUMS = ("linear", "sum")  # n-ary ops, run by _SegmentSum
 
 
 # ----------------------------------------------------------------------------------------------
@@ -251,11 +256,19 @@ class _Scatter:
 
 
 class _Group:
-    key: str
-    out: slice
-    labels: dict[int, str]  # the labels of the labelled nodes (the traced graph itself is not kept)
-    level: int
-    needs_grad: bool  # does any operand lead to a parameter (else backward skips the group)
+    """The nodes of one op at one level, run as one numpy operation; their outputs are the slots ``out``.
+
+    A kind of group is built from the nodes' operands, ``slot_of`` (an operand's slot) and
+    ``needs_grad`` (the slots that lead to a parameter): backward skips a group whose operands lead
+    to none.
+    """
+
+    refuses: Callable[..., Array] | None = None
+
+    def __init__(self, key: str, out: slice, nodes: list[Value], level: int) -> None:
+        self.key, self.out, self.level = key, out, level
+        self.labels = {i: n.label for i, n in enumerate(nodes) if n.label}  # the graph itself is not kept
+        self.needs_grad = False
 
     def forward(self, vals: Array) -> None:
         raise NotImplementedError
@@ -263,32 +276,44 @@ class _Group:
     def backward(self, vals: Array, grads: Array) -> None:
         raise NotImplementedError
 
+    def failed(self, vals: Array) -> Array:
+        """Where the engine would have refused this group's result: not finite (or out of the domain)."""
+        return ~np.isfinite(vals[self.out])
+
     def operand_data(self, vals: Array, i: int) -> list[float]:
         """The operands of the group's i-th node, in the engine's order (for error messages)."""
         raise NotImplementedError
 
 
 class _Elementwise(_Group):
-    """A unary or binary op: out[i] = f(a[i], b[i])."""
+    """A unary or binary op: out[i] = f(a[i], b[i]), operand j of every node gathered as column j."""
 
     def __init__(
-        self, key: str, out: slice, nodes: list[Value], columns: list[Array], needs_grad: list[bool]
-    ):
-        self.key, self.out = key, out
-        self.labels = {i: n.label for i, n in enumerate(nodes) if n.label}
-        self.columns = columns
-        self.forward_fn = FORWARD[key]
-        self.local_fn = _local_rule(key)
-        self.domain = DOMAIN.get(key)
-        self.scatters = [_Scatter(c) if need else None for c, need in zip(columns, needs_grad)]
-        self.needs_grad = any(needs_grad)
+        self,
+        key: str,
+        out: slice,
+        nodes: list[Value],
+        level: int,
+        operands: list[tuple[Any, ...]],
+        slot_of: Callable[[Any], int],
+        needs_grad: Array,
+    ) -> None:
+        super().__init__(key, out, nodes, level)
+        op = VECTORIZED[key]
+        self.forward_fn, self.local_fn = op.forward, op.local_rule(key)
+        self.refuses, self.guard_local = op.refuses, op.local_can_blow_up
+        self.columns = [np.array([slot_of(x) for x in column], dtype=np.intp) for column in zip(*operands)]
+        self.scatters = [_Scatter(c) if needs_grad[c].any() else None for c in self.columns]
+        self.needs_grad = any(s is not None for s in self.scatters)
 
     def forward(self, vals: Array) -> None:
         vals[self.out] = self.forward_fn(*[vals[c] for c in self.columns])
 
-    def refused(self, vals: Array) -> Array:
-        """Where the engine refuses a result numpy computed finite (only 'pow' has such a case)."""
-        return self.domain(*[vals[c] for c in self.columns])  # type: ignore[misc]
+    def failed(self, vals: Array) -> Array:
+        bad = super().failed(vals)
+        if self.refuses is not None:
+            bad |= self.refuses(*[vals[c] for c in self.columns])
+        return bad
 
     def backward(self, vals: Array, grads: Array) -> None:
         operands = [vals[c] for c in self.columns]
@@ -297,8 +322,7 @@ class _Elementwise(_Group):
         for scatter, local in zip(self.scatters, self.local_fn(*operands, out)):
             if scatter is None:
                 continue
-            if self.key in _LOCAL_CAN_BLOW_UP:
-                local = np.broadcast_to(local, out.shape)
+            if self.guard_local:
                 scatter.add(grads, _guarded(self, local, upstream, operands, out))
             else:
                 scatter.add(grads, upstream * local)
@@ -311,7 +335,7 @@ class _SegmentSum(_Group):
     """'linear' and 'sum': out[k] = sum of left[j] * right[j] over the entries j of node k.
 
     A neuron w.x + b has entries (b, 1), (w_1, x_1), ..., (w_n, x_n): added in this order from 0,
-    exactly the engine's order. A sum's entries are (term, 1).
+    exactly the engine's order. A sum's entries are (term, 1). Slot 0 holds the constant 1.
     """
 
     def __init__(
@@ -319,25 +343,36 @@ class _SegmentSum(_Group):
         key: str,
         out: slice,
         nodes: list[Value],
-        left: Array,
-        right: Array,
-        segment: Array,
-        needs_grad: tuple[bool, bool],
-        arity: Array,
-    ):
-        self.key, self.out = key, out
-        self.labels = {i: n.label for i, n in enumerate(nodes) if n.label}
-        self.left, self.right, self.segment = left, right, segment
-        self.arity = arity  # entries per node, to rebuild one node's operands for an error message
-        self.size = out.stop - out.start
-        self.left_scatter = _Scatter(left) if needs_grad[0] else None
-        self.right_scatter = _Scatter(right) if needs_grad[1] else None
+        level: int,
+        operands: list[tuple[Any, ...]],
+        slot_of: Callable[[Any], int],
+        needs_grad: Array,
+    ) -> None:
+        super().__init__(key, out, nodes, level)
+        left: list[int] = []
+        right: list[int] = []
+        arity: list[int] = []  # entries per node, to rebuild one node's operands for an error message
+        for terms in operands:
+            if key == "sum":
+                entries = [(x, 1.0) for x in terms]
+            else:
+                n = (len(terms) - 1) // 2  # terms are (w_1..w_n, x_1..x_n, b)
+                entries = [(terms[-1], 1.0), *zip(terms[:n], terms[n : 2 * n])]
+            left.extend(slot_of(a) for a, _ in entries)
+            right.extend(slot_of(b) for _, b in entries)
+            arity.append(len(entries))
+        self.left, self.right = np.array(left, dtype=np.intp), np.array(right, dtype=np.intp)
+        self.arity = np.array(arity, dtype=np.intp)
+        self.segment = np.repeat(np.arange(len(nodes), dtype=np.intp), self.arity)
         self.right_is_one = key == "sum"
-        self.needs_grad = any(needs_grad)
+        self.left_scatter = _Scatter(self.left) if needs_grad[self.left].any() else None
+        right_needs_grad = not self.right_is_one and needs_grad[self.right].any()
+        self.right_scatter = _Scatter(self.right) if right_needs_grad else None
+        self.needs_grad = self.left_scatter is not None or self.right_scatter is not None
 
     def forward(self, vals: Array) -> None:
         terms = vals[self.left] if self.right_is_one else vals[self.left] * vals[self.right]
-        vals[self.out] = np.bincount(self.segment, terms, minlength=self.size)
+        vals[self.out] = np.bincount(self.segment, terms, minlength=len(self.arity))
 
     def backward(self, vals: Array, grads: Array) -> None:
         upstream = grads[self.out][self.segment]
@@ -506,31 +541,30 @@ class CompiledStep:
     def _build(self, root: Value, input_nodes: list[list[Value]], aux_nodes: list[Value]) -> None:
         plan = schedule(root, keep=aux_nodes)
         for node in plan.run:
-            if plan.key[node] not in FORWARD and plan.key[node] not in ("linear", "sum"):
+            if plan.key[node] not in VECTORIZED and plan.key[node] not in SEGMENT_SUMS:
                 raise NotImplementedError(
                     f"compile: op {plan.key[node]!r} has no vectorized form in micrograd.compile"
                 )
         # Slots: constants, then parameters, then inputs (each contiguous), then op nodes group by group.
         slot: dict[Value, int] = {}
-        constants: list[float] = [1.0]  # slot 0 holds the 1 that a neuron's bias is multiplied by
+        constants: list[float] = []
         constant_slot: dict[tuple[float, float], int] = {}
 
         def constant(c: float) -> int:
-            k = (c, math.copysign(1.0, c))
-            if k not in constant_slot:
-                constant_slot[k] = len(constants)
+            key = (c, math.copysign(1.0, c))  # 0.0 and -0.0 apart: 1 / -0.0 is -inf
+            if key not in constant_slot:
+                constant_slot[key] = len(constants)
                 constants.append(c)
-            return constant_slot[k]
+            return constant_slot[key]
 
-        leaves = [n for n in plan.order if n._op == ""]
+        constant(1.0)  # slot 0: the 1 that a neuron's bias and a sum's terms are multiplied by
         param_set, input_set = set(self.params), {v for vs in input_nodes for v in vs}
-        for node in leaves:
-            if node not in param_set and node not in input_set:
+        for node in plan.order:
+            if node._op == "" and node not in param_set and node not in input_set:
                 slot[node] = constant(node.data)  # a leaf that is neither: baked in, as jax does
-        ops_operands = [[x if isinstance(x, Value) else None for x in plan.operands[n]] for n in plan.run]
-        for operands, node in zip(ops_operands, plan.run):
-            for j, x in enumerate(plan.operands[node]):
-                if operands[j] is None:
+        for node in plan.run:
+            for x in plan.operands[node]:
+                if not isinstance(x, Value):
                     constant(float(x))
         self.n_constants = len(constants)
         self.param_slots = slice(len(constants), len(constants) + len(self.params))
@@ -551,6 +585,7 @@ class CompiledStep:
             slot.update((n, start + i) for i, n in enumerate(nodes))
             start += len(nodes)
         self.n_slots = start
+        self.n_nodes = len(plan.run)  # op nodes the step runs (leaves and folded additions not counted)
         self.root_slot = slot[root]
         missing = [v for v in aux_nodes if v not in slot]
         if missing:
@@ -559,84 +594,25 @@ class CompiledStep:
             )
         self.aux_slots = np.array([slot[v] for v in aux_nodes], dtype=np.intp)
 
+        def slot_of(x: Any) -> int:
+            return slot[x] if isinstance(x, Value) else constant(float(x))
+
         needs_grad = np.zeros(self.n_slots, dtype=bool)
         needs_grad[self.param_slots] = True
-
-        def slot_of(x: Any) -> int:
-            return slot[x] if isinstance(x, Value) else constant_slot[(float(x), math.copysign(1.0, x))]
-
         self.groups: list[_Group] = []
         for (level, key), nodes in by_group.items():
             out = slice(slot[nodes[0]], slot[nodes[0]] + len(nodes))
-            if key in ("linear", "sum"):
-                group: _Group = self._segment_group(key, out, nodes, plan, slot_of, needs_grad)
-            else:
-                columns = [
-                    np.array([slot_of(plan.operands[n][j]) for n in nodes], dtype=np.intp)
-                    for j in range(len(plan.operands[nodes[0]]))
-                ]
-                need = [bool(needs_grad[c].any()) for c in columns]
-                group = _Elementwise(key, out, nodes, columns, need)
+            kind = _SegmentSum if key in SEGMENT_SUMS else _Elementwise
+            group = kind(key, out, nodes, level, [plan.operands[n] for n in nodes], slot_of, needs_grad)
             needs_grad[out] = group.needs_grad
-            group.level = level
             self.groups.append(group)
-        self.backward_groups = [g for g in reversed(self.groups) if needs_grad[g.out.start]]
+        self.backward_groups = [g for g in reversed(self.groups) if g.needs_grad]
         self.n_levels = max(plan.level.values(), default=0)
-        self.has_domain_checks = any(g.key in DOMAIN for g in self.groups)
+        self.checks_domain = any(g.refuses is not None for g in self.groups)
         self._vals = np.zeros(self.n_slots)
         self._vals[: self.n_constants] = constants
 
-    @staticmethod
-    def _segment_group(
-        key: str,
-        out: slice,
-        nodes: list[Value],
-        plan: Schedule,
-        slot_of: Callable[[Any], int],
-        needs_grad: Array,
-    ) -> _SegmentSum:
-        left: list[int] = []
-        right: list[int] = []
-        segment: list[int] = []
-        arity: list[int] = []
-        for k, node in enumerate(nodes):
-            operands = plan.operands[node]
-            if key == "sum":
-                left.extend(slot_of(x) for x in operands)
-                right.extend([0] * len(operands))
-                count = len(operands)
-            else:
-                n = (len(operands) - 1) // 2
-                left.append(slot_of(operands[-1]))
-                left.extend(slot_of(w) for w in operands[:n])
-                right.append(0)
-                right.extend(slot_of(x) for x in operands[n : 2 * n])
-                count = n + 1
-            segment.extend([k] * count)
-            arity.append(count)
-        left_a, right_a = np.array(left, dtype=np.intp), np.array(right, dtype=np.intp)
-        need = (bool(needs_grad[left_a].any()), key != "sum" and bool(needs_grad[right_a].any()))
-        return _SegmentSum(
-            key,
-            out,
-            nodes,
-            left_a,
-            right_a,
-            np.array(segment, dtype=np.intp),
-            need,
-            np.array(arity, dtype=np.intp),
-        )
-
     # -- running ----------------------------------------------------------------------------
-
-    @property
-    def n_nodes(self) -> int:
-        """Op nodes the step runs (leaves and folded additions not counted)."""
-        return (
-            self.n_slots - self.input_slots[-1].stop
-            if self.input_slots
-            else self.n_slots - self.param_slots.stop
-        )
 
     def __repr__(self) -> str:
         return (
@@ -667,16 +643,14 @@ class CompiledStep:
         with np.errstate(all="ignore"):
             for group in self.groups:
                 group.forward(vals)
-        if self.has_domain_checks or not np.isfinite(vals).all():
+        if self.checks_domain or not np.isfinite(vals).all():
             self._find_forward_error(vals)
 
     def _find_forward_error(self, vals: Array) -> None:
         # The first failing group in schedule order has finite operands: re-run its node in the engine.
         for group in self.groups:
             with np.errstate(all="ignore"):
-                bad = ~np.isfinite(vals[group.out])
-                if isinstance(group, _Elementwise) and group.domain is not None:
-                    bad |= group.refused(vals)
+                bad = group.failed(vals)
             if bad.any():
                 _raise_forward_error(group, vals, int(np.flatnonzero(bad)[0]))
 
