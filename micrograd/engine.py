@@ -175,6 +175,16 @@ class Op:
     def labelled(self, label: str) -> Op:
         return self if label == self.label else replace(self, label=label)
 
+    def evaluate(self, data: Sequence[float]) -> float:
+        """The forward on these operand values, or an error naming the op and them (never inf)."""
+        try:
+            out = self.forward(*data)
+        except OverflowError:
+            out = math.inf
+        if not math.isfinite(out):
+            raise OverflowError(f"{self.describe(data)}: the result overflows a float (|x| > 1.8e308)")
+        return out
+
 
 def _no_local(*_: Operand) -> tuple[Operand, ...]:
     return ()
@@ -462,36 +472,12 @@ def _node(rule: Op, data: float, a: object, b: object = None) -> Value:
     return out
 
 
-def _overflow(rule: Op, data: Sequence[float]) -> OverflowError:
-    return OverflowError(f"{rule.describe(data)}: the result overflows a float (|x| > 1.8e308)")
-
-
-def _forward(rule: Op, data: Sequence[float]) -> float:
-    try:
-        out = rule.forward(*data)
-    except OverflowError:
-        raise _overflow(rule, data) from None
-    if not _isfinite(out):
-        raise _overflow(rule, data)
-    return out
-
-
-_isfinite = math.isfinite
-
-
 def _operand(x: object, rule: Op) -> Operand:
     return x if isinstance(x, Value) else _number(x, f"operand of {rule.name or 'op'}")
 
 
 def _apply1(rule: Op, a: Value) -> Value:
-    x = a.data
-    try:
-        out = rule.forward(x)
-    except OverflowError:
-        raise _overflow(rule, (x,)) from None
-    if not _isfinite(out):
-        raise _overflow(rule, (x,))
-    return _node(rule, out, a)
+    return _node(rule, rule.evaluate((a.data,)), a)
 
 
 def _apply2(rule: Op, a: object, b: object) -> Value:
@@ -509,7 +495,7 @@ def _apply2(rule: Op, a: object, b: object) -> Value:
         y = _data(b)
     else:
         return NotImplemented
-    return _node(rule, _forward(rule, (x, y)), a, b)
+    return _node(rule, rule.evaluate((x, y)), a, b)
 
 
 def _local(rule: Op, data: Sequence[Any], out: Operand) -> tuple[Any, ...]:
@@ -539,7 +525,7 @@ def affine(params: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
     except (AttributeError, TypeError):
         _check_linear_operands(params, inputs)
         raise
-    if not _isfinite(net):
+    if not math.isfinite(net):
         _check_linear_operands(params, inputs)
         raise OverflowError("linear: the weighted sum overflows a float (|x| > 1.8e308)")
     return _node(RULES["linear"], net, params, inputs)
@@ -584,7 +570,7 @@ def total(terms: Iterable[Operand]) -> Value:
     if not operands:
         raise ValueError("total: no terms to add; pass at least one Value or number")
     data = [x.data if x.__class__ is Value else _data(_operand(x, rule)) for x in operands]
-    return _node(rule, _forward(rule, data), operands)
+    return _node(rule, rule.evaluate(data), operands)
 
 
 # Functions that take floats and Values alike: the rule table's formulas are written with these.
@@ -597,7 +583,7 @@ def _unary(name: str) -> Callable[[Operand], Operand]:
         if isinstance(x, Value):
             return _apply1(rule, x)
         value = _number(x, f"{name}({x!r})")
-        return _forward(rule, (value,))
+        return rule.evaluate((value,))
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"{name}(x) for a float or a Value (then it is recorded in the graph)."
