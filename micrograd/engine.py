@@ -532,6 +532,7 @@ def affine(params: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
 
 
 def _weighted_sum(params: Sequence[Any], inputs: Sequence[Any]) -> float:
+    """The linear op's forward (``_linear``) read straight from a node's two tuples, unflattened."""
     bias = params[-1]
     net: float = bias.data if bias.__class__ is Value else bias
     if inputs and inputs[0].__class__ is Value:  # a hidden layer's inputs are all nodes
