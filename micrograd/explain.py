@@ -36,7 +36,6 @@ from micrograd.viz import (
     draw_dot,
     format_constant,
     format_number,
-    pipe,
     render,
     svg_id,
     write_atomic,
@@ -420,7 +419,7 @@ class Explanation(Sequence[Step]):
                         widest[term.operand] = term.grad_after  # type: ignore[assignment]
             texts.append(changes)
         graph = draw_dot(self.root, grads=widest, **draw_options)  # type: ignore[arg-type]
-        svg = pipe(graph, "svg").decode("utf-8")
+        svg = graph.pipe(format="svg").decode("utf-8")
         svg = svg[svg.index("<svg") :]  # inline SVG takes no XML prolog or doctype
         grad_data = {
             "start": {svg_id(position[n]): f"grad {format_number(g)}" for n, g in self.start.items()},

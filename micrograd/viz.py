@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import graphviz
 
@@ -62,6 +63,23 @@ INSTALL_HINT = (
 
 class GraphvizNotFound(RuntimeError):
     """Graphviz's ``dot`` program is not installed, so a graph cannot be turned into an image."""
+
+
+class Graph(graphviz.Digraph):
+    """What ``draw_dot`` returns: a ``graphviz.Digraph`` (Jupyter shows it inline, ``.source`` is its
+    DOT text) whose pictures, in a notebook as in ``render``, say how to install a missing ``dot``."""
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        if shutil.which("dot") is None:
+            raise GraphvizNotFound(
+                f"Graphviz's `dot` program is not on the PATH, so the graph cannot be drawn. {INSTALL_HINT}"
+            )
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound as exc:
+            raise GraphvizNotFound(
+                f"Graphviz's `dot` program could not be run ({exc}). {INSTALL_HINT}"
+            ) from exc
 
 
 def escape_label(text: str) -> str:
@@ -257,7 +275,7 @@ def draw_dot(
     names: Mapping[Value, str] | None = None,
     grads: Mapping[Value, float] | None = None,
     grad_changed: Iterable[Value] | None = None,
-) -> graphviz.Digraph:
+) -> Graph:
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter).
 
     - ``highlight``: values to emphasise; each one's op node and the edges into and out of that op
@@ -309,7 +327,7 @@ def draw_dot(
     changed = set(grad_changed or ())
     param_set = set(params or ())
     colors = dict(node_colors or {})
-    dot = graphviz.Digraph(
+    dot = Graph(
         name="micrograd",
         format=format,
         graph_attr={
@@ -543,18 +561,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def pipe(graph: graphviz.Digraph, format: str) -> bytes:
-    """Run Graphviz's ``dot`` on ``graph`` and return the image bytes in ``format``."""
-    if shutil.which("dot") is None:
-        raise GraphvizNotFound(
-            f"Graphviz's `dot` program is not on the PATH, so no {format} can be made. {INSTALL_HINT}"
-        )
-    try:
-        return graph.pipe(format=format)
-    except graphviz.ExecutableNotFound as exc:
-        raise GraphvizNotFound(f"Graphviz's `dot` program could not be run ({exc}). {INSTALL_HINT}") from exc
-
-
 def render(root: Value, path: str | os.PathLike[str], **options: object) -> Path:
     """Draw ``root``'s graph into ``path`` (.svg, .png or .pdf, by its suffix) with ``dot``; return the path.
 
@@ -573,5 +579,5 @@ def render(root: Value, path: str | os.PathLike[str], **options: object) -> Path
             f"render: format={asked!r} contradicts the suffix of {str(path)!r}; drop one of them"
         )
     graph = draw_dot(root, format=format, **options)  # type: ignore[arg-type]
-    write_atomic(path, pipe(graph, format))
+    write_atomic(path, graph.pipe(format=format))
     return path

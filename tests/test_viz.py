@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from micrograd.engine import Value, linear, total
+from micrograd.nn import MLP
 from micrograd.viz import (
     HIGHLIGHT,
     ROLE_COLORS,
@@ -228,6 +229,8 @@ def test_missing_dot_says_how_to_install_graphviz_and_draw_dot_still_gives_the_s
         render(nodes["L"], tmp_path / "graph.png")
     assert isinstance(caught.value, RuntimeError)
     assert not (tmp_path / "graph.png").exists()
+    with pytest.raises(GraphvizNotFound, match=r"apt-get install -y graphviz"):
+        graph._repr_mimebundle_()  # what Jupyter calls to show it inline: the same advice there
 
 
 def test_draw_dot_result_shows_inline_in_jupyter():
@@ -417,3 +420,33 @@ def test_an_unfused_neuron_groups_its_products_and_partial_sums_and_collapses_to
         ["L0.N0: tanh(w\u00b7x+b)", "2 weights", f"data {math.tanh(1.1):.4f}", "grad 0.0000"]
     ]
     assert sorted(t[0] for t in boxes if t[0].startswith("x")) == ["x0", "x1"]  # its inputs stay
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_a_real_mlp_is_drawn_with_a_box_per_neuron_and_layer_and_collapses_to_one_box_each(fused):
+    model = MLP(2, [3, 1], activation="tanh", fused=fused, seed=0)
+    loss = (model([1.0, -2.0]) - 1.0) ** 2
+    svg = svg_of(draw_dot(loss))
+    clusters = {title(g): box(g) for g in groups(svg, "cluster").values()}
+    neurons = ["cluster_L0.N0", "cluster_L0.N1", "cluster_L0.N2", "cluster_L1.N0"]
+    assert sorted(clusters) == sorted(["cluster_L0", "cluster_L1", *neurons])
+    by_label = {texts(g)[0]: box(g) for gid, g in groups(svg, "node").items() if gid[1:].isdigit()}
+    for name, _ in model.named_parameters():  # every weight and bias sits in its own neuron's box
+        assert inside(by_label[name], clusters[f"cluster_{name.rsplit('.', 1)[0]}"])
+
+    collapsed = svg_of(draw_dot(loss, collapse=True))
+    boxes = sorted(
+        texts(g)[0] for gid, g in groups(collapsed, "node").items() if gid[1:].isdigit() and texts(g)
+    )
+    # by hand: one box per neuron (the output neuron has no activation), then the two loss nodes
+    error = loss.operands()[0].data  # score - 1
+    assert boxes == sorted(
+        [
+            "L0.N0: tanh(w\u00b7x+b)",
+            "L0.N1: tanh(w\u00b7x+b)",
+            "L0.N2: tanh(w\u00b7x+b)",
+            "L1.N0: w\u00b7x+b",
+            f"data {error:.4f}",
+            f"data {error**2:.4f}",
+        ]
+    )
