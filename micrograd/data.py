@@ -24,7 +24,8 @@ def make_rng(seed: int) -> random.Random:
     return random.Random(int(seed))
 
 
-def _count(n: object, name: str, minimum: int = 1) -> int:
+def check_count(n: object, name: str, minimum: int = 1) -> int:
+    """``n`` as an int if it is a whole number >= ``minimum`` (a size, a count of steps); else an error."""
     if isinstance(n, bool) or not isinstance(n, Integral):
         raise TypeError(f"{name} must be an int, got {type(n).__name__} {n!r}")
     if n < minimum:
@@ -38,6 +39,15 @@ def _scale(x: object, name: str) -> float:
     if not math.isfinite(x) or x < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
     return float(x)
+
+
+def _coordinates(point: object, name: str) -> list[float]:
+    if isinstance(point, (str, bytes)) or not isinstance(point, Sequence) or len(point) == 0:
+        raise TypeError(f"{name} must be a non-empty list of numbers, got {type(point).__name__} {point!r}")
+    for i, c in enumerate(point):
+        if isinstance(c, bool) or not isinstance(c, Real) or not math.isfinite(c):
+            raise ValueError(f"{name}[{i}] is {c!r}; expected a finite number")
+    return [float(c) for c in point]
 
 
 def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
@@ -59,7 +69,7 @@ def _shuffled(points: list[Point], labels: list[int], rng: random.Random) -> Dat
 
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
     """Two interleaving half circles (as scikit-learn's): class 0 on top, class 1 below, shifted."""
-    n = _count(n_samples, "n_samples")
+    n = check_count(n_samples, "n_samples")
     noise = _scale(noise, "noise")
     rng = make_rng(seed)
     n_top = n // 2
@@ -72,7 +82,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Datas
 
 def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> Dataset:
     """A unit circle (class 0) around a smaller one of radius ``factor`` (class 1)."""
-    n = _count(n_samples, "n_samples")
+    n = check_count(n_samples, "n_samples")
     noise = _scale(noise, "noise")
     if isinstance(factor, bool) or not isinstance(factor, Real) or not 0 < factor < 1:
         raise ValueError(f"factor must be a number in (0, 1), got {factor!r}")
@@ -97,20 +107,22 @@ def make_blobs(
     seed: int = 0,
 ) -> Dataset:
     """Gaussian blobs: ``centers`` random centres in ``center_box`` (or the given points), one class each."""
-    n = _count(n_samples, "n_samples")
+    n = check_count(n_samples, "n_samples")
     std = _scale(cluster_std, "cluster_std")
     rng = make_rng(seed)
     if isinstance(centers, Integral) and not isinstance(centers, bool):
-        k = _count(centers, "centers")
-        dims = _count(n_features, "n_features")
-        low, high = center_box
-        middles = [[rng.uniform(low, high) for _ in range(dims)] for _ in range(k)]
+        k = check_count(centers, "centers")
+        dims = check_count(n_features, "n_features")
+        box = _coordinates(center_box, "center_box")
+        if len(box) != 2 or not box[0] < box[1]:
+            raise ValueError(f"center_box must be a pair (low, high) with low < high, got {center_box!r}")
+        middles = [[rng.uniform(box[0], box[1]) for _ in range(dims)] for _ in range(k)]
     else:
-        middles = [[float(c) for c in centre] for centre in centers]  # type: ignore[union-attr]
-        if not middles or len({len(c) for c in middles}) != 1 or not middles[0]:
-            raise ValueError(
-                f"centers must be an int or a non-empty list of equal-length points, got {centers!r}"
-            )
+        if isinstance(centers, (str, bytes)) or not isinstance(centers, Sequence) or len(centers) == 0:
+            raise ValueError(f"centers must be an int or a non-empty list of points, got {centers!r}")
+        middles = [_coordinates(centre, f"centers[{j}]") for j, centre in enumerate(centers)]
+        if len({len(c) for c in middles}) != 1:
+            raise ValueError(f"centers must all have the same number of coordinates, got {centers!r}")
     k = len(middles)
     # n // k points per blob, the remainder going to the first blobs
     sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
@@ -121,7 +133,7 @@ def make_blobs(
 
 def make_xor(n_samples: int = 100, noise: float = 0.0, seed: int = 0) -> Dataset:
     """Points uniform in [-1, 1]^2; class 1 where exactly one coordinate is positive."""
-    n = _count(n_samples, "n_samples")
+    n = check_count(n_samples, "n_samples")
     noise = _scale(noise, "noise")
     rng = make_rng(seed)
     points = [[rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)] for _ in range(n)]
@@ -131,8 +143,8 @@ def make_xor(n_samples: int = 100, noise: float = 0.0, seed: int = 0) -> Dataset
 
 def make_spiral(n_samples: int = 100, classes: int = 3, noise: float = 0.2, seed: int = 0) -> Dataset:
     """Interleaved spiral arms, one per class (the CS231n spiral); ``noise`` jitters the angle."""
-    n = _count(n_samples, "n_samples")
-    k = _count(classes, "classes", minimum=2)
+    n = check_count(n_samples, "n_samples")
+    k = check_count(classes, "classes", minimum=2)
     noise = _scale(noise, "noise")
     rng = make_rng(seed)
     points: list[Point] = []
@@ -164,7 +176,8 @@ def make_yinyang(n_samples: int = 100, r_small: float = 0.1, r_big: float = 0.5,
     Points are drawn inside the big circle by rejection sampling, each for a class chosen at random,
     and mapped from [0, 2 r_big]^2 to [-1, 1]^2 for the network.
     """
-    n = _count(n_samples, "n_samples")
+    n = check_count(n_samples, "n_samples")
+    r_small, r_big = _scale(r_small, "r_small"), _scale(r_big, "r_big")
     if not 0 < r_small < r_big / 2:
         raise ValueError(f"need 0 < r_small < r_big / 2, got r_small={r_small!r}, r_big={r_big!r}")
     rng = make_rng(seed)
@@ -211,7 +224,12 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 }
 
 
-def _check_pairs(X: Sequence[object], y: Sequence[object]) -> int:
+def check_dataset(X: Sequence[object], y: Sequence[object]) -> int:
+    """The number of samples, if ``X`` and ``y`` are lists of the same, non-zero length."""
+    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
+        raise TypeError(f"X must be a list of samples, got {type(X).__name__}")
+    if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
+        raise TypeError(f"y must be a list of labels, got {type(y).__name__}")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels; they must match")
     if len(X) == 0:
@@ -223,7 +241,7 @@ def train_val_split(
     X: Sequence[Point], y: Sequence[int], val_fraction: float = 0.2, seed: int = 0
 ) -> tuple[list[Point], list[int], list[Point], list[int]]:
     """Shuffle, then hold out ``round(val_fraction * n)`` samples: ``X_train, y_train, X_val, y_val``."""
-    n = _check_pairs(X, y)
+    n = check_dataset(X, y)
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, Real) or not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be a number in (0, 1), got {val_fraction!r}")
     n_val = round(val_fraction * n)
@@ -242,8 +260,8 @@ def batches(
     X: Sequence[Point], y: Sequence[int], batch_size: int, seed: int = 0, shuffle: bool = True
 ) -> Iterator[tuple[list[Point], list[int]]]:
     """One epoch of minibatches ``(X_batch, y_batch)`` in a seeded random order; the last may be smaller."""
-    n = _check_pairs(X, y)
-    size = _count(batch_size, "batch_size")
+    n = check_dataset(X, y)
+    size = check_count(batch_size, "batch_size")
     order = list(range(n))
     if shuffle:
         make_rng(seed).shuffle(order)

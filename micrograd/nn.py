@@ -15,12 +15,12 @@ import json
 import math
 import os
 import random
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from numbers import Integral, Real
+from numbers import Real
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from micrograd.data import make_rng
+from micrograd.data import check_count, make_rng
 from micrograd.engine import Value, affine
 
 if TYPE_CHECKING:  # torch is imported only inside the bridge functions
@@ -58,14 +58,6 @@ def _choice(value: object, options: Mapping[str, object], what: str) -> str:
     return value
 
 
-def _size(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, Integral):
-        raise TypeError(f"{what} must be an int, got {type(n).__name__} {n!r}")
-    if n < 1:
-        raise ValueError(f"{what} must be >= 1, got {n!r}")
-    return int(n)
-
-
 def _inputs(x: object, nin: int, who: str) -> list[Input]:
     """The inputs as a list of Values and floats, or an error naming what is wrong with them."""
     if isinstance(x, (str, bytes, Value, Real)) or not isinstance(x, Iterable):
@@ -79,7 +71,13 @@ def _inputs(x: object, nin: int, who: str) -> list[Input]:
         elif isinstance(v, bool) or not isinstance(v, Real):
             raise TypeError(f"{who}: input {i} is {type(v).__name__} {v!r}; inputs must be numbers or Values")
         else:
-            row[i] = v = float(v)
+            try:
+                row[i] = v = float(v)
+            except OverflowError:
+                raise ValueError(
+                    f"{who}: input {i} is an int of {int(v).bit_length()} bits, too large for a float; "
+                    "inputs must be finite numbers"
+                ) from None
         if type(v) is float and not math.isfinite(v):
             raise ValueError(f"{who}: input {i} is {v!r}; inputs must be finite numbers")
     return row
@@ -144,6 +142,8 @@ class Module:
         The file is written in full to a temporary file in the same directory and then renamed
         over ``path``, so a crash leaves either the old file or the new one, never half of one.
         """
+        from micrograd.viz import write_atomic  # the one atomic write; viz is imported only when saving
+
         document = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -153,18 +153,7 @@ class Module:
                 for layer in self._neuron_layers()
             ],
         }
-        text = json.dumps(document, indent=1, allow_nan=False)
-        directory = os.path.dirname(os.path.abspath(os.fspath(path)))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".micrograd-", suffix=".json.tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomic(Path(path), json.dumps(document, indent=1, allow_nan=False).encode("utf-8"))
 
     def load(self, path: PathLike) -> None:
         """Set the weights from a file written by ``save``; the model changes only if ALL of it is valid."""
@@ -204,7 +193,7 @@ class Neuron(Module):
         fan_out: int = 1,
         name: str = "L0.N0",
     ) -> None:
-        self.nin = _size(nin, "nin")
+        self.nin = check_count(nin, "nin")
         self.activation = _choice(
             activation if activation is not None else ("relu" if nonlin else "linear"),
             ACTIVATIONS,
@@ -265,8 +254,8 @@ class Layer(Module):
     """``nout`` neurons reading the same inputs; a layer of one neuron returns a single Value."""
 
     def __init__(self, nin: int, nout: int, name: str = "L0", **kwargs: Any) -> None:
-        self.nin = _size(nin, "nin")
-        self.nout = _size(nout, "nout")
+        self.nin = check_count(nin, "nin")
+        self.nout = check_count(nout, "nout")
         self.name = name
         kwargs.setdefault("fan_out", self.nout)
         self.neurons = [Neuron(nin, name=f"{name}.N{j}", **kwargs) for j in range(self.nout)]
@@ -311,12 +300,12 @@ class MLP(Module):
         seed: int | None = None,
         output_activation: str = "linear",
     ) -> None:
-        self.nin = _size(nin, "nin")
+        self.nin = check_count(nin, "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or len(nouts) == 0:
             raise ValueError(
                 f"nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1]; got {nouts!r}"
             )
-        self.nouts = [_size(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
+        self.nouts = [check_count(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
         self.activation = _choice(activation, ACTIVATIONS, "activation")
         self.output_activation = _choice(output_activation, ACTIVATIONS, "output_activation")
         rng = make_rng(seed) if seed is not None else None

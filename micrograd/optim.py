@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterable
 from numbers import Real
 
+from micrograd.data import check_count
 from micrograd.engine import Value
 
 Schedule = Callable[[int], float]
@@ -38,16 +39,14 @@ def constant(lr: float) -> Schedule:
 def linear_decay(start: float = 1.0, end: float = 0.1, steps: int = 100) -> Schedule:
     """From ``start`` at step 0 to ``end`` at ``steps``, then flat: the classic ``1.0 - 0.9 * k / 100``."""
     start, end = _number(start, "start"), _number(end, "end")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    steps = check_count(steps, "steps")
     return lambda step: start - (start - end) * min(step, steps) / steps
 
 
 def cosine_decay(start: float = 1.0, end: float = 0.0, steps: int = 100) -> Schedule:
     """Half a cosine from ``start`` at step 0 to ``end`` at ``steps``, then flat."""
     start, end = _number(start, "start"), _number(end, "end")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    steps = check_count(steps, "steps")
     return lambda step: end + (start - end) * 0.5 * (1.0 + math.cos(math.pi * min(step, steps) / steps))
 
 
@@ -59,6 +58,11 @@ class Optimizer:
     """Holds the parameters, the learning rate (or a schedule) and the step count."""
 
     def __init__(self, params: Iterable[Value], lr: float, schedule: Schedule | None = None) -> None:
+        if isinstance(params, Value) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"{type(self).__name__} takes a list of parameters (e.g. model.parameters()), "
+                f"got {type(params).__name__} {params!r}"
+            )
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got no parameters to optimise (an empty list)")

@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from micrograd.data import check_count, check_dataset
 from micrograd.engine import Value, no_grad
-from micrograd.training import History, predict
+from micrograd.training import History, class_indices, predict
 from micrograd.viz import write_atomic
 
 if TYPE_CHECKING:
@@ -37,18 +38,22 @@ def _figure(width: float = 6.0, height: float = 5.0) -> Figure:
     return figure
 
 
-def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
-    path = Path(path)
-    format = path.suffix.lower().lstrip(".")
-    if format not in PLOT_FORMATS:
+def _format(path: str | os.PathLike[str]) -> str:
+    """The image type named by the suffix of ``path``; checked before any drawing is done."""
+    suffix = Path(path).suffix
+    if suffix.lower().lstrip(".") not in PLOT_FORMATS:
         raise ValueError(
-            f"cannot tell the image type of {str(path)!r}: its suffix {path.suffix!r} is not one of "
+            f"cannot tell the image type of {str(path)!r}: its suffix {suffix!r} is not one of "
             f"{', '.join('.' + f for f in PLOT_FORMATS)}"
         )
+    return suffix.lower().lstrip(".")
+
+
+def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=format, bbox_inches="tight")
-    write_atomic(path, buffer.getvalue())
-    return path
+    figure.savefig(buffer, format=_format(path), bbox_inches="tight")
+    write_atomic(Path(path), buffer.getvalue())
+    return Path(path)
 
 
 def decision_boundary(
@@ -64,13 +69,13 @@ def decision_boundary(
     ``X`` must have two features. ``resolution`` points per axis are classified (``resolution**2``
     forward passes, without recording a graph). Returns the path written.
     """
-    if not X:
-        raise ValueError("X is empty: a decision boundary needs samples to draw")
+    _format(path)
+    check_dataset(X, y)
+    y = class_indices(y)  # -1/+1 labels become classes 0 and 1, as predict counts them
     bad = next((x for x in X if len(x) != 2), None)
     if bad is not None:
         raise ValueError(f"a decision boundary needs samples with 2 features, got {len(bad)}: {bad!r}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    check_count(resolution, "resolution", minimum=2)
     xs, ys = [x[0] for x in X], [x[1] for x in X]
     margin_x, margin_y = 0.1 * (max(xs) - min(xs)) + 0.25, 0.1 * (max(ys) - min(ys)) + 0.25
     x_lo, x_hi, y_lo, y_hi = min(xs) - margin_x, max(xs) + margin_x, min(ys) - margin_y, max(ys) + margin_y
@@ -80,8 +85,6 @@ def decision_boundary(
     with no_grad():
         one_output = isinstance(model(points[0]), Value)
         scores = [model(p).data for p in points] if one_output else []
-    if set(y) <= {-1, 1}:  # two classes written as -1/+1: class 0 and class 1, as predict counts them
-        y = [(label + 1) // 2 for label in y]
 
     from matplotlib.colors import ListedColormap
 
@@ -125,6 +128,7 @@ def decision_boundary(
 
 def loss_curve(history: History, path: str | os.PathLike[str], title: str = "") -> Path:
     """The loss per training step (log scale) and the accuracy beside it; returns the path written."""
+    _format(path)
     if not history.loss:
         raise ValueError("the history is empty: train for at least one step before plotting it")
     steps = list(range(1, len(history.loss) + 1))

@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from micrograd.data import batches
+from micrograd.data import batches, check_count, check_dataset, make_rng
 from micrograd.engine import Value, no_grad
 from micrograd.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from micrograd.nn import Module
@@ -38,7 +38,7 @@ class History:
         return len(self.loss)
 
 
-def _classes(y: Sequence[object]) -> list[int]:
+def class_indices(y: Sequence[object]) -> list[int]:
     """Class indices from labels: ints 0..k-1, or -1/+1 for two classes (-1 is class 0)."""
     if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
         raise TypeError(f"labels must be a list of ints, got {type(y).__name__}")
@@ -64,29 +64,25 @@ def _decide(out: Output) -> int:
     return max(range(len(out)), key=lambda j: out[j].data)
 
 
-def _check_data(X: Sequence[object], y: Sequence[object]) -> None:
-    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
-        raise TypeError(f"X must be a list of samples, got {type(X).__name__}")
-    if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
-        raise TypeError(f"y must be a list of labels, got {type(y).__name__}")
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels; they must match")
-    if len(X) == 0:
-        raise ValueError("the dataset is empty: X and y have no samples")
+# the names micrograd.compile.fit_compiled checks its arguments by
+_classes = class_indices
+_check_data = check_dataset
 
 
 def predict(model: Callable[[Any], Output], X: Sequence[Sequence[float]]) -> list[int]:
     """The predicted class of each sample (no graph is recorded)."""
-    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence) or len(X) == 0:
-        raise ValueError(f"predict needs a non-empty list of samples, got {X!r}")
+    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
+        raise TypeError(f"predict takes a list of samples, got {type(X).__name__} {X!r}")
+    if len(X) == 0:
+        raise ValueError("predict got no samples (an empty list)")
     with no_grad():
         return [_decide(model(x)) for x in X]
 
 
 def accuracy(model: Callable[[Any], Output], X: Sequence[Sequence[float]], y: Sequence[int]) -> float:
     """The fraction of samples whose predicted class is the label's."""
-    _check_data(X, y)
-    return sum(p == c for p, c in zip(predict(model, X), _classes(y))) / len(X)
+    check_dataset(X, y)
+    return sum(p == c for p, c in zip(predict(model, X), class_indices(y))) / len(X)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -185,10 +181,15 @@ def fit(
     linearly to 0.1. Minibatches come from ``data.batches`` (epoch e shuffled with seed + e).
     ``callback(step, history)`` runs after every step (e.g. to draw the decision boundary).
     """
-    _check_data(X, y)
-    classes = _classes(y)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    if not callable(model) or not callable(getattr(model, "parameters", None)):
+        raise TypeError(
+            f"fit trains a model with parameters() (an MLP, Layer, Neuron or other Module), "
+            f"got {type(model).__name__} {model!r}"
+        )
+    check_dataset(X, y)
+    classes = class_indices(y)
+    check_count(steps, "steps")
+    make_rng(seed)  # refuses a seed that is not an int now, not at the first minibatch
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a callable")
@@ -200,12 +201,10 @@ def fit(
         raise TypeError(
             f"loss must be a name or a callable (outputs, labels) -> Value, got {type(loss).__name__}"
         )
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
+    if batch_size is not None:
+        check_count(batch_size, "batch_size")
     if validation is not None:
-        _check_data(*validation)
+        check_dataset(*validation)
     params = model.parameters()
     opt = _optimizer(optimizer, params, lr, steps)
     history = History()

@@ -131,6 +131,23 @@ def test_bad_dataset_arguments_are_refused(call, error):
         call()
 
 
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: make_blobs(10, center_box=(1.0,)), ValueError, r"center_box must be a pair \(low, high\)"),
+        (lambda: make_blobs(10, center_box=(5.0, -5.0)), ValueError, "with low < high, got"),
+        (lambda: make_blobs(10, center_box="ab"), TypeError, "center_box must be a non-empty list"),
+        (lambda: make_blobs(10, centers=[[0.0, "a"]]), ValueError, r"centers\[0\]\[1\] is 'a'"),
+        (lambda: make_blobs(10, centers=[[0.0, 1.0], [2.0]]), ValueError, "same number of coordinates"),
+        (lambda: make_blobs(10, centers="ab"), ValueError, "centers must be an int or"),
+        (lambda: make_yinyang(10, r_small="a"), TypeError, "r_small must be a number, got str 'a'"),
+    ],
+)
+def test_bad_dataset_arguments_name_the_argument_and_the_problem(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
 def test_make_rng_is_a_seeded_random_generator():
     assert make_rng(3).random() == random.Random(3).random()
     with pytest.raises(TypeError, match="seed must be an int"):

@@ -220,9 +220,13 @@ def test_a_non_numeric_input_is_a_type_error(x):
         MLP(2, [3, 1], seed=0)(x)
 
 
-def test_a_non_finite_input_is_a_value_error():
-    with pytest.raises(ValueError, match="input 0 is nan"):
-        MLP(2, [3, 1], seed=0)([math.nan, 1.0])
+@pytest.mark.parametrize(
+    "x, shown",
+    [(math.nan, "nan"), (-math.inf, "-inf"), (2**1100, "an int of 1101 bits, too large for a float")],
+)
+def test_a_non_finite_input_is_a_value_error_naming_it(x, shown):
+    with pytest.raises(ValueError, match=f"input 0 is {shown}; inputs must be finite numbers"):
+        MLP(2, [3, 1], seed=0)([x, 1.0])
 
 
 def test_ints_and_tuples_are_accepted_as_inputs():

@@ -128,6 +128,7 @@ def test_a_diverging_step_is_refused_and_leaves_parameters_finite():
     "make, error, message",
     [
         (lambda: SGD([], lr=0.1), ValueError, "no parameters"),
+        (lambda: SGD(Value(1.0), lr=0.1), TypeError, r"a list of parameters \(e.g. model.parameters\(\)\)"),
         (lambda: SGD([1.0], lr=0.1), TypeError, "parameter 0 is float"),
         (lambda: SGD([Value(1.0)], lr=-0.1), ValueError, "lr must be in"),
         (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr must be a finite number"),
@@ -136,6 +137,7 @@ def test_a_diverging_step_is_refused_and_leaves_parameters_finite():
         (lambda: Adam([Value(1.0)], eps=-1.0), ValueError, "eps"),
         (lambda: SGD([Value(1.0)], schedule=0.1), TypeError, "schedule must be a callable"),
         (lambda: linear_decay(steps=0), ValueError, "steps must be"),
+        (lambda: cosine_decay(steps=2.5), TypeError, "steps must be an int, got float 2.5"),
     ],
 )
 def test_bad_optimizer_arguments_say_what_is_wrong(make, error, message):

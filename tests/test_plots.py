@@ -57,19 +57,25 @@ def test_loss_curve_writes_a_png(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "X,y,name,message",
+    "X,y,name,error,message",
     [
-        ([[1.0, 2.0, 3.0]], [0], "b.png", "2 features, got 3"),
-        ([], [], "b.png", "X is empty"),
-        ([[1.0, 2.0]], [0], "b.gif", "suffix '.gif'"),
+        ([[1.0, 2.0, 3.0]], [0], "b.png", ValueError, "2 features, got 3"),
+        ([], [], "b.png", ValueError, "empty"),
+        ([[1.0, 2.0]], [0, 1], "b.png", ValueError, "1 samples but y has 2 labels"),
+        ([[1.0, 2.0]], [0.5], "b.png", TypeError, r"labels\[0\] is float 0.5"),
+        ([[1.0, 2.0]], [0], "b.gif", ValueError, "suffix '.gif'"),
     ],
 )
-def test_decision_boundary_refuses_bad_input(tmp_path, X, y, name, message):
-    with pytest.raises(ValueError, match=message):
-        decision_boundary(lambda x: Value(x[0]), X, y, tmp_path / name)
-    assert not list(tmp_path.iterdir())
+def test_decision_boundary_refuses_bad_input_before_any_forward_pass(tmp_path, X, y, name, error, message):
+    calls = []
+    with pytest.raises(error, match=message):
+        decision_boundary(lambda x: calls.append(x) or Value(x[0]), X, y, tmp_path / name)
+    assert not calls and not list(tmp_path.iterdir())
 
 
-def test_an_empty_history_is_refused(tmp_path):
+def test_an_empty_history_or_an_unknown_suffix_is_refused(tmp_path):
     with pytest.raises(ValueError, match="history is empty"):
         loss_curve(History(), tmp_path / "loss.png")
+    with pytest.raises(ValueError, match="suffix '.jpg'"):
+        loss_curve(History(loss=[1.0], accuracy=[0.5]), tmp_path / "loss.jpg")
+    assert not list(tmp_path.iterdir())

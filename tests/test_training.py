@@ -209,6 +209,9 @@ def test_predict_thresholds_one_score_at_zero_and_takes_the_argmax_of_several():
         ({"loss": "cross_entropy"}, ValueError, "one output per class"),
         ({"y": [0.0, 1.0, 1.0, 0.0]}, TypeError, "labels must be ints"),
         ({"X": [[0.0], [1.0], [0.0], [1.0]]}, ValueError, "expects 2 inputs, received 1"),
+        ({"steps": 2.0}, TypeError, "steps must be an int, got float 2.0"),
+        ({"seed": "a", "batch_size": 2}, TypeError, "seed must be an int, got str 'a'"),
+        ({"validation": ([[0.0, 1.0]], [])}, ValueError, "1 samples but y has 0"),
     ],
 )
 def test_fit_refuses_bad_input_with_a_reason(kwargs, error, message):
@@ -218,9 +221,16 @@ def test_fit_refuses_bad_input_with_a_reason(kwargs, error, message):
         fit(MLP(2, [3, 1], seed=0), **args)
 
 
+def test_fit_refuses_what_is_not_a_model():
+    with pytest.raises(TypeError, match=r"fit trains a model with parameters\(\).*got function"):
+        fit(lambda x: x[0], [[0.0, 1.0]], [1], progress=False)
+
+
 def test_predict_and_accuracy_refuse_empty_data():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no samples"):
         predict(MLP(2, [1], seed=0), [])
+    with pytest.raises(TypeError, match="a list of samples, got int 5"):
+        predict(MLP(2, [1], seed=0), 5)
     with pytest.raises(ValueError, match="empty"):
         accuracy(MLP(2, [1], seed=0), [], [])
 
