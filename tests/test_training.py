@@ -62,6 +62,83 @@ def test_acceptance_the_classic_hand_written_loop_reaches_full_training_accuracy
     assert accuracy(model, X, y) == 1.0
 
 
+# karpathy/micrograd demo.ipynb, as published: its printed loss and accuracy at some of the 100 steps
+NOTEBOOK_STEPS = {
+    1: (1.7236, 0.81),
+    2: (0.7429, 0.77),
+    10: (0.2451, 0.91),
+    22: (0.1173, 0.97),
+    40: (0.0602, 1.0),
+    50: (0.0988, 0.96),
+    99: (0.01098, 1.0),
+}
+
+
+def test_the_classic_demo_notebook_runs_unchanged_and_prints_its_published_numbers(capsys):
+    """The cells of the classic notebook, unchanged (numpy data, Value-wrapped inputs, the hand loop).
+
+    Same seeds, same draws of the initial weights: the numbers must be the ones the notebook shows.
+    """
+    import random
+
+    import numpy as np
+    from sklearn.datasets import make_moons as sklearn_moons
+
+    from micrograd.engine import Value
+    from micrograd.nn import MLP, Layer, Neuron  # noqa: F401  (the notebook's import line)
+
+    np.random.seed(1337)
+    random.seed(1337)
+    X, y = sklearn_moons(n_samples=100, noise=0.1)
+    y = y * 2 - 1
+    model = MLP(2, [16, 16, 1])
+    print(model)
+    print("number of parameters", len(model.parameters()))
+
+    def loss(batch_size=None):
+        if batch_size is None:
+            Xb, yb = X, y
+        else:
+            ri = np.random.permutation(X.shape[0])[:batch_size]
+            Xb, yb = X[ri], y[ri]
+        inputs = [list(map(Value, xrow)) for xrow in Xb]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        alpha = 1e-4
+        reg_loss = alpha * sum(p * p for p in model.parameters())
+        total_loss = data_loss + reg_loss
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores)]
+        return total_loss, sum(accuracy) / len(accuracy)
+
+    total_loss, acc = loss()
+    assert (total_loss.data, acc) == (pytest.approx(0.8958441028683222, rel=1e-12), 0.5)
+    seen = {}
+    for k in range(100):
+        total_loss, acc = loss()
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        seen[k] = (total_loss.data, acc)
+    for k, (published_loss, published_acc) in NOTEBOOK_STEPS.items():
+        decimals = len(repr(published_loss).split(".")[1])  # as many as the notebook printed
+        assert round(seen[k][0], decimals) == published_loss, f"step {k}"
+        assert seen[k][1] == pytest.approx(published_acc), f"step {k}"
+
+    # the decision-boundary cell: a numpy mesh, each row wrapped in Values
+    xx, yy = np.meshgrid(np.arange(-2.0, 3.0, 0.25), np.arange(-1.5, 2.0, 0.25))
+    Xmesh = np.c_[xx.ravel(), yy.ravel()]
+    scores = list(map(model, [list(map(Value, xrow)) for xrow in Xmesh]))
+    assert np.array([s.data > 0 for s in scores]).shape == (len(Xmesh),)
+
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2), ")
+    assert printed[0].endswith("ReLUNeuron(16)], Layer of [LinearNeuron(16)]]")
+    assert printed[1] == "number of parameters 337"
+
+
 def test_the_first_recorded_loss_is_hinge_plus_l2_as_torch_computes_it(moons):
     X, y = moons
     model = MLP(2, [8, 1], seed=MODEL_SEED)
