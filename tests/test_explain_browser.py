@@ -145,6 +145,18 @@ class Page:
         assert "exceptionDetails" not in result, f"{expression}: {result['exceptionDetails']}"
         return result["result"].get("value")
 
+    def click(self, element_id: str) -> None:
+        """A real left click (press, release) at the middle of the element, as a user's mouse makes it."""
+        x, y = self.js(
+            f'(() => {{ const r = document.getElementById("{element_id}").getBoundingClientRect();'
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )  # type: ignore[misc]
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1},
+            )
+
     def key(self, key: str, code: int) -> None:
         for kind in ("rawKeyDown", "keyUp"):
             self.call(
@@ -181,9 +193,16 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
         devtools.close()
 
 
+# Labels that would run script in the page if they reached it as markup.
+HOSTILE = ['<img src=x onerror="window.injected = 1">', "</script><script>window.injected = 2</script>"]
+
+
 def lecture_graph() -> Value:
-    """a = 2, b = -3, f = 2; c = a*b; d = c*f; e = a*4; L = d + e: a is reached by two paths."""
-    a, b, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(2.0, label="f")
+    """a = 2, b = -3, f = 2; c = a*b; d = c*f; e = a*4; L = d + e: a is reached by two paths.
+
+    b and f carry hostile labels: the page must show them as text.
+    """
+    a, b, f = Value(2.0, label="a"), Value(-3.0, label=HOSTILE[0]), Value(2.0, label=HOSTILE[1])
     c = a * b
     c.label = "c"
     d = c * f
@@ -208,7 +227,7 @@ def test_html_page_steps_through_backward_with_buttons_and_keys_in_chromium(tmp_
     assert heading == "Step 1: L = d + e"
     seen = [active]
     for k in range(2, n + 1):
-        page.js('document.getElementById("next").click()')
+        page.click("next")
         counter, active, heading = page.state()
         assert counter == f"Step {k} / {n}"
         assert heading.startswith(f"Step {k}: ")
@@ -227,14 +246,18 @@ def test_html_page_steps_through_backward_with_buttons_and_keys_in_chromium(tmp_
     page.key("ArrowLeft", 37)
     assert page.state()[0] == f"Step {n - 1} / {n}"
     assert page.state()[1] == seen[-2]
-    page.js('document.getElementById("prev").click()')
+    page.click("prev")
     assert page.state()[0] == f"Step {n - 2} / {n}"
     page.key("ArrowRight", 39)
     page.key("ArrowRight", 39)
     assert page.state()[0] == f"Step {n} / {n}"
 
-    # A page that works offline loads nothing besides itself.
+    # A page that works offline loads nothing besides itself; the hostile labels ran nothing.
     assert page.js("performance.getEntriesByType('resource').length") == 0
+    assert page.js("window.injected === undefined") is True
+    for where in ("steps", "graph"):  # both labels are shown as text, in the steps and in the graph
+        shown = page.js(f'document.getElementById("{where}").textContent')
+        assert all(label in shown for label in HOSTILE), where  # type: ignore[operator]
 
     shot = page.call("Page.captureScreenshot", {"format": "png"})
     image = Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB")
