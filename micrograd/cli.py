@@ -57,6 +57,10 @@ TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Pure Python builds a graph node per neuron and sample: 100,000 samples already take seconds a step.
+MAX_SAMPLES = 100_000
+MAX_STEPS = 10_000_000
+
 LOSSES = ("hinge", "mse", "bce", "cross_entropy")
 ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -78,44 +82,46 @@ class EnvironmentProblem(Exception):
 # Option types: each refuses a bad value with a message argparse prints (exit status 2)
 
 
-def _positive_int(text: str, limit: int = 10**7) -> int:
+def _parse(text: str, kind: type[int] | type[float]) -> Any:
     try:
-        value = int(text)
+        return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= limit:
-        raise argparse.ArgumentTypeError(f"{value} is out of range: use 1 .. {limit}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a {'whole number' if kind is int else 'number'}"
+        ) from None
+
+
+def _count(limit: int) -> Callable[[str], int]:
+    """An option type for a whole number in 1 .. limit."""
+
+    def count(text: str) -> int:
+        value = _parse(text, int)
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use 1 .. {limit}")
+        return int(value)
+
+    return count
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _parse(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative: a seed is an int >= 0")
-    return value
+    return int(value)
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _parse(text, float)
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
-    return value
+    return float(value)
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _parse(text, float)
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a fraction in [0, 1), e.g. 0.2")
-    return value
+    return float(value)
 
 
 def _layer_sizes(text: str) -> list[int]:
@@ -202,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="out", metavar="DIR", help="where to write the files (default: ./out)")
     demo.add_argument(
         "--steps",
-        type=_positive_int,
+        type=_count(MAX_STEPS),
         default=CLASSIC_STEPS,
         help=f"training steps of the moons MLP (default: {CLASSIC_STEPS})",
     )
@@ -276,9 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--lr", type=_positive_float, help="learning rate (sgd without it: the classic schedule)"
     )
-    train.add_argument("--steps", type=_positive_int, help="optimizer steps")
-    train.add_argument("--batch-size", type=_positive_int, help="samples per step (default: all of them)")
-    train.add_argument("--samples", type=_positive_int, help="dataset size (default 100; digits has 1797)")
+    train.add_argument("--steps", type=_count(MAX_STEPS), help="optimizer steps")
+    train.add_argument(
+        "--batch-size", type=_count(MAX_SAMPLES), help="samples per step (default: all of them)"
+    )
+    train.add_argument(
+        "--samples", type=_count(MAX_SAMPLES), help="dataset size (default 100; digits has 1797)"
+    )
     train.add_argument("--val", type=_fraction, help="hold out this fraction and report accuracy on it")
     train.add_argument("--seed", type=_seed, help="seeds the data, the weights and the batches")
     train.add_argument(
@@ -392,20 +402,24 @@ def _train(args: argparse.Namespace) -> int:
     if args.dataset == "digits" and not args.compile:
         print("(pure Python on 64 inputs takes minutes; --compile runs the same steps with numpy)")
     start = time.perf_counter()
-    history = fit(
-        model,
-        X,
-        y,
-        loss=loss,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        progress=not args.quiet,
-        seed=args.seed,
-    )
+    try:
+        history = fit(
+            model,
+            X,
+            y,
+            loss=loss,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+            seed=args.seed,
+        )
+    except ArithmeticError as exc:  # the weights grew past the float range: the step size is too large
+        raise ArithmeticError(f"training diverged ({exc}); try a smaller --lr") from None
     seconds = time.perf_counter() - start
-    report = f"after {args.steps} steps ({seconds:.1f} s): loss {history.loss[-1]:.4f}, "
+    steps = f"{args.steps} step{'' if args.steps == 1 else 's'}"
+    report = f"after {steps} ({seconds:.1f} s): loss {history.loss[-1]:.4f}, "
     report += f"training accuracy {accuracy(model, X, y):.1%}"
     if X_val:
         report += f", held-out accuracy {accuracy(model, X_val, y_val):.1%}"
@@ -494,7 +508,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _describe(model: Any) -> str:
     """'MLP 2-16-16-1 (relu)': the layer sizes, not every neuron's repr."""
-    return f"MLP {'-'.join(str(n) for n in [model.nin, *model.nouts])} ({model.activation})"
+    hidden = model.activation if len(model.nouts) > 1 else "no hidden layer"
+    return f"MLP {'-'.join(str(n) for n in [model.nin, *model.nouts])} ({hidden})"
 
 
 def _heading(text: str) -> None:

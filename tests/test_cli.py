@@ -207,6 +207,8 @@ REFUSALS = [
     (["train", "moons", "--steps", "0"], "out of range"),
     (["train", "moons", "--steps", "ten"], "'ten' is not a whole number"),
     (["train", "moons", "--batch-size", "0"], "out of range"),
+    (["train", "moons", "--samples", "100001"], "100001 is out of range: use 1 .. 100000"),
+    (["train", "moons", "--val", "abc"], "'abc' is not a number"),
     (["train", "moons", "--seed", "-3"], "a seed is an int >= 0"),
     (["train", "moons", "--activation", "gelu"], "invalid choice: 'gelu'"),
     (["train", "moons", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
@@ -232,6 +234,16 @@ def test_bad_input_exits_2_with_a_message(capsys, tmp_path, monkeypatch, args, m
     if args:
         error_lines = [line for line in err.splitlines() if "error:" in line]
         assert len(error_lines) == 1 and message in error_lines[0]
+
+
+def test_a_learning_rate_that_diverges_stops_with_a_hint_and_status_1(capsys, tmp_path):
+    path = tmp_path / "m.json"
+    status, _, err = cli(
+        capsys, "train", "moons", "--lr", "1e300", "--steps", "3", "--quiet", "--save", str(path)
+    )
+    assert status == 1
+    assert "error: training diverged" in err and "try a smaller --lr" in err
+    assert not path.exists()
 
 
 def test_a_refused_expression_shows_a_caret_under_the_problem(capsys):
