@@ -12,6 +12,7 @@ import math
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from micrograd import DomainError, Value, no_grad
 from micrograd.compile import (
+    LEVEL_COLOURS,
     SEGMENT_SUMS,
     VECTORIZED,
     CompiledStep,
@@ -36,6 +38,7 @@ from micrograd.training import fit
 
 torch.set_default_dtype(torch.float64)
 REL = 1e-12
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def assert_close(got: float, want: float, scale: float = 1.0, what: str = "") -> None:
@@ -325,16 +328,24 @@ def test_a_chain_of_additions_runs_as_one_sum_at_one_level():
     assert step.n_levels == 3  # the squares, the folded sum, the product
 
 
-def test_draw_levels_colours_each_level(tmp_path):
+def test_draw_levels_fills_each_node_with_the_colour_of_its_level(tmp_path):
     a, b = Value(1.0, label="a"), Value(2.0, label="b")
-    out = (a * b + a).relu()
-    path = draw_levels(out, tmp_path / "levels.svg")
-    svg = path.read_text()
-    from micrograd.compile import LEVEL_COLOURS
-
-    for level in range(4):
-        assert LEVEL_COLOURS[level] in svg
-    assert "level 3" in svg
+    ab = a * b
+    s = ab + a
+    out = s.relu()
+    ab.label, s.label, out.label = "ab", "s", "out"
+    svg = ET.parse(draw_levels(out, tmp_path / "levels.svg")).getroot()
+    # by hand: the leaves are level 0, a * b runs at 1, + a at 2, relu at 3
+    expected = {"a": 0, "b": 0, "ab": 1, "s": 2, "out": 3}
+    fills = {}
+    for g in svg.iter(f"{SVG}g"):
+        if g.get("class") == "node" and g.get("id", "")[1:].isdigit():  # a value's box, not an op
+            label = "".join(next(g.iter(f"{SVG}text")).itertext())
+            fills[label] = {p.get("fill") for p in g.iter(f"{SVG}polygon")} - {"none"}
+    assert fills == {name: {LEVEL_COLOURS[level]} for name, level in expected.items()}
+    assert len({LEVEL_COLOURS[level] for level in expected.values()}) == 4  # one colour per level
+    legend = ["".join(t.itertext()) for t in svg.iter(f"{SVG}text")]
+    assert all(f"level {level}" in legend for level in range(4))
 
 
 # ---------------------------------------------------------------------------------------------
