@@ -16,12 +16,12 @@ Both rules are checked for theta = tanh (theta' = 1 - y^2) and theta = sigmoid (
 from __future__ import annotations
 
 import math
-import random
 from pathlib import Path
 
-from common import agree, draw, heading, run
+from common import agree, draw, heading, require, run
 
 from micrograd import Value, linear
+from micrograd.data import make_rng
 from micrograd.losses import mse
 
 X = [0.5, -1.0]  # d0 = 2 inputs
@@ -38,7 +38,7 @@ ACTIVATIONS = {
 
 def initial_weights(seed: int = 0) -> tuple[list[list[float]], list[list[float]]]:
     """w_ji (HIDDEN rows of 1 + d0) and w_kj (d2 rows of 1 + HIDDEN); column 0 is the bias weight."""
-    rng = random.Random(seed)
+    rng = make_rng(seed)
     w_hidden = [[rng.uniform(-1, 1) for _ in range(1 + len(X))] for _ in range(HIDDEN)]
     w_out = [[rng.uniform(-1, 1) for _ in range(1 + HIDDEN)] for _ in range(len(T))]
     return w_hidden, w_out
@@ -101,7 +101,7 @@ def main(out_dir: Path) -> list[Path]:
         stepped_out = [[w - ETA * g for w, g in zip(ws, gs)] for ws, gs in zip(w_out, d_out)]
         J_after, _, _ = by_hand(theta, theta_prime, stepped_hidden, stepped_out)
         print(f"one SGD step, eta = {ETA}: w <- w - eta dJ/dw takes J from {J_hand:.6f} to {J_after:.6f}")
-        assert J_after < J_hand, "a small step against the gradient must lower J"
+        require(J_after < J_hand, "a small step against the gradient must lower J")
 
         params = [w for row in wh + wo for w in row]
         written.append(draw(J, out_dir / f"000_two_layer_{name}.svg", params=params))

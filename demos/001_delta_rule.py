@@ -18,12 +18,12 @@ sum of the products of the deltas"; the weight change is the same either way.)
 from __future__ import annotations
 
 import math
-import random
 from pathlib import Path
 
-from common import agree, draw, heading, run
+from common import agree, draw, heading, require, run
 
 from micrograd import Value, linear
+from micrograd.data import make_rng
 from micrograd.losses import mse
 
 INPUTS = [1, 2]
@@ -40,7 +40,7 @@ def f(net: float) -> float:
 
 def initial_weights(seed: int = 1) -> dict[tuple[int, int], float]:
     """w[(i, j)] on the connection from unit i to unit j (i = 0 is the bias unit)."""
-    rng = random.Random(seed)
+    rng = make_rng(seed)
     w = {}
     for sources, targets in ((INPUTS, HIDDEN), (HIDDEN, OUTPUTS)):
         for j in targets:
@@ -101,7 +101,7 @@ def main(out_dir: Path) -> list[Path]:
     stepped = {key: value - ETA * delta[key[1]] * o[key[0]] for key, value in w.items()}
     E_after, _, _ = by_hand(stepped)
     print(f"\nafter the weight changes the pattern's error goes from {E_hand:.6f} to {E_after:.6f}")
-    assert E_after < E_hand, "a small step along -dE/dw must lower E"
+    require(E_after < E_hand, "a small step along -dE/dw must lower E")
 
     return [draw(E, out_dir / "001_delta_rule.svg", params=list(weights.values()))]
 

@@ -17,12 +17,12 @@ Each delta is the gradient autograd leaves in the signal node s_j^(l).
 from __future__ import annotations
 
 import math
-import random
 from pathlib import Path
 
 from common import agree, draw, heading, run
 
 from micrograd import Value, linear
+from micrograd.data import make_rng
 
 X0 = [0.8, -0.4]  # x^(0), the input
 Y = 0.25  # the target y_n
@@ -31,7 +31,7 @@ HIDDEN = 3
 
 def initial_weights(seed: int = 2) -> tuple[list[list[float]], list[float]]:
     """w1[j][i]: x_i^(0) -> s_j^(1) (i = 0 is the bias), and w2[j]: x_j^(1) -> s_1^(2)."""
-    rng = random.Random(seed)
+    rng = make_rng(seed)
     w1 = [[rng.uniform(-1, 1) for _ in range(1 + len(X0))] for _ in range(HIDDEN)]
     w2 = [rng.uniform(-1, 1) for _ in range(1 + HIDDEN)]
     return w1, w2

@@ -18,13 +18,13 @@ a 2x3 update. The shapes come out right as outer products:
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from common import agree, draw, heading, run
+from common import agree, draw, heading, require, run
 
 from micrograd import Value, linear
+from micrograd.data import make_rng
 from micrograd.losses import mse
 
 X = [0.6, -0.3]
@@ -33,7 +33,7 @@ N_IN, N_HIDDEN, N_OUT = 2, 3, 2
 
 
 def initial_weights(seed: int = 3) -> tuple[list[list[float]], list[list[float]]]:
-    rng = random.Random(seed)
+    rng = make_rng(seed)
     W_ij = [[rng.uniform(-1, 1) for _ in range(N_HIDDEN)] for _ in range(N_IN)]
     W_jk = [[rng.uniform(-1, 1) for _ in range(N_OUT)] for _ in range(N_HIDDEN)]
     return W_ij, W_jk
@@ -83,7 +83,7 @@ def agree_matrix(name: str, by_hand: list[list[float]], weights: list[list[Value
         f"  {name}: weights {shape(weights)}, gradient by hand {shape(by_hand)}, autograd {shape(autograd)}"
     )
     print(f"    by hand\n{show(by_hand)}\n    autograd\n{show(autograd)}")
-    assert shape(by_hand) == shape(autograd) == shape(weights)
+    require(shape(by_hand) == shape(autograd) == shape(weights), f"{name}: the shapes differ")
     for r, row in enumerate(by_hand):
         for c, value in enumerate(row):
             agree(f"{name}[{r}][{c}]", value, autograd[r][c])

@@ -15,12 +15,12 @@ and third are the local derivatives of the sig and the net node, and the product
 from __future__ import annotations
 
 import math
-import random
 from pathlib import Path
 
 from common import agree, draw, heading, run
 
 from micrograd import Value, grad, linear
+from micrograd.data import make_rng
 
 INPUTS = [0.05, 0.10]  # a1, a2
 TARGETS = [0.01, 0.99]  # for d1, d2
@@ -33,7 +33,7 @@ def sig(x: float) -> float:
 
 def initial_weights(seed: int = 4) -> dict[str, list[list[float]]]:
     """weights[layer][unit][source]: into each unit of a layer from every unit of the layer below."""
-    rng = random.Random(seed)
+    rng = make_rng(seed)
     sizes = [len(INPUTS), *LAYERS.values()]
     return {
         name: [[rng.uniform(-1, 1) for _ in range(sizes[n])] for _ in range(sizes[n + 1])]

@@ -26,7 +26,13 @@ def agree(what: str, by_hand: float, autograd: float) -> None:
     same = math.isclose(by_hand, autograd, rel_tol=REL_TOL, abs_tol=ABS_TOL)
     verdict = "agree" if same else "DIFFER"
     print(f"  {what:<38} by hand {by_hand:+.12f}   autograd {autograd:+.12f}   {verdict}")
-    assert same, f"{what}: the hand-derived {by_hand!r} and autograd's {autograd!r} differ"
+    require(same, f"{what}: the hand-derived {by_hand!r} and autograd's {autograd!r} differ")
+
+
+def require(condition: bool, message: str) -> None:
+    """Stop the demo when a check fails; unlike ``assert``, also under ``python -O``."""
+    if not condition:
+        raise AssertionError(message)
 
 
 def heading(text: str) -> None:

@@ -51,10 +51,19 @@ def test_every_seed_has_a_demo():
     assert sorted(name[:3] for name in SEED_DEMOS) == ["000", "001", "002", "003", "004"]
 
 
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory):
+    """Each demo run once as a script: name -> (its output folder, the finished process)."""
+    runs = {}
+    for name in EXPECTED:
+        out_dir = tmp_path_factory.mktemp(Path(name).stem) / "out"
+        runs[name] = out_dir, run_demo(name, out_dir)
+    return runs
+
+
 @pytest.mark.parametrize("name", list(EXPECTED))
-def test_demo_runs_and_writes_what_it_says(tmp_path, name):
-    out_dir = tmp_path / "out"
-    result = run_demo(name, out_dir)
+def test_demo_runs_and_writes_what_it_says(demo_runs, name):
+    out_dir, result = demo_runs[name]
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     lines = result.stdout.splitlines()
     said = [Path(line.removeprefix("wrote ").strip()) for line in lines if line.startswith("wrote ")]
@@ -102,9 +111,17 @@ def test_a_wrong_derivation_fails_the_demo(monkeypatch, tmp_path, capsys):
     assert "DIFFER" in capsys.readouterr().out
 
 
-def test_the_sigmoid_chain_graph_names_the_nodes_of_the_derivation(tmp_path):
-    out_dir = tmp_path / "out"
-    assert run_demo("004_sigmoid_chain.py", out_dir).returncode == 0
+def test_a_failed_check_stops_a_demo_even_under_python_dash_o():
+    code = "import common; common.agree('dE/dw', 1.0, 1.5)"
+    env = {**os.environ, "PYTHONPATH": f"{DEMOS}{os.pathsep}{REPO}"}
+    result = subprocess.run([sys.executable, "-O", "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "DIFFER" in result.stdout and "AssertionError: dE/dw: the hand-derived 1.0" in result.stderr
+
+
+def test_the_sigmoid_chain_graph_names_the_nodes_of_the_derivation(demo_runs):
+    out_dir, result = demo_runs["004_sigmoid_chain.py"]
+    assert result.returncode == 0
     svg = html.unescape((out_dir / "004_sigmoid_chain.svg").read_text())
     for name in ("w31", "net_d1", "out_d1", "E_d1", "E_total", "out_c1"):
         assert name in svg, name
