@@ -238,10 +238,10 @@ MISMATCHES = {
 }
 
 
-@pytest.mark.parametrize("name", list(CORRUPTIONS))
-def test_a_corrupted_file_is_refused_with_a_reason_and_the_model_is_unchanged(saved, name):
+@pytest.mark.parametrize("name", [*CORRUPTIONS, *MISMATCHES])
+def test_a_bad_file_is_refused_with_a_reason_and_the_model_is_unchanged(saved, name):
     _, path = saved
-    corrupt, message = CORRUPTIONS[name]
+    corrupt, message = CORRUPTIONS.get(name) or MISMATCHES[name]
     path.write_text(corrupt(path.read_text()))
     # the other model's first layer would already be overwritten by a loader that checks as it goes
     other = MLP(2, [3, 2], seed=1)
@@ -249,20 +249,9 @@ def test_a_corrupted_file_is_refused_with_a_reason_and_the_model_is_unchanged(sa
     with pytest.raises(ValueError, match=message):
         other.load(path)
     assert weights(other) == before
-    with pytest.raises(ValueError, match=message):
-        MLP.from_file(path)
-
-
-@pytest.mark.parametrize("name", list(MISMATCHES))
-def test_a_file_for_another_architecture_is_refused_and_the_model_is_unchanged(saved, name):
-    _, path = saved
-    corrupt, message = MISMATCHES[name]
-    path.write_text(corrupt(path.read_text()))
-    other = MLP(2, [3, 2], seed=1)
-    before = weights(other)
-    with pytest.raises(ValueError, match=message):
-        other.load(path)
-    assert weights(other) == before
+    if name in CORRUPTIONS:  # a file for another architecture is still one from_file can build
+        with pytest.raises(ValueError, match=message):
+            MLP.from_file(path)
 
 
 def test_a_binary_file_is_refused_as_not_text(saved):
