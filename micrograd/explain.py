@@ -43,6 +43,12 @@ from micrograd.viz import (
 
 # draw_dot options that the explanation sets itself, per step.
 _OWN_OPTIONS = ("highlight", "names", "grads", "grad_changed", "collapse", "format", "show_grad")
+# The columns of each step's table of operands.
+_HEADER = ["operand", "data", "local grad", "grad before", "grad after"]
+
+
+def _steps(count: int) -> str:
+    return "1 step" if count == 1 else f"{count} steps"
 
 
 def _printable(text: str) -> str:
@@ -236,7 +242,7 @@ class Explanation(Sequence[Step]):
         return iter(self.steps)
 
     def __repr__(self) -> str:
-        return f"<Explanation of the backward pass through {self.names[self.root]!r}: {len(self)} steps>"
+        return f"<Explanation of the backward pass through {self.names[self.root]!r}: {_steps(len(self))}>"
 
     def __str__(self) -> str:
         return self.to_text()
@@ -245,7 +251,7 @@ class Explanation(Sequence[Step]):
         """Every node's grad after the first ``k`` steps (``k = 0``: just after seeding the output)."""
         if not 0 <= k <= len(self):
             raise ValueError(
-                f"grads_after: k={k} is outside 0..{len(self)} (this pass has {len(self)} steps)"
+                f"grads_after: k={k} is outside 0..{len(self)} (this pass has {_steps(len(self))})"
             )
         grads = dict(self.start)
         for step in self.steps[:k]:
@@ -255,7 +261,7 @@ class Explanation(Sequence[Step]):
         return grads
 
     def _title(self) -> str:
-        return f"Backpropagation through {self.names[self.root]}, one node at a time ({len(self)} steps)"
+        return f"Backpropagation through {self.names[self.root]}, one node at a time ({_steps(len(self))})"
 
     def _seed(self) -> str:
         out = self.names[self.root]
@@ -273,9 +279,6 @@ class Explanation(Sequence[Step]):
                 rows.append([term.name, data, local, before, after])
         return rows
 
-    def _header(self, step: Step) -> list[str]:
-        return ["operand", "data", "local grad", "grad before", "grad after"]
-
     def _columns(self) -> str:
         out = self.names[self.root]
         return f"Tables: local grad = d(node)/d(operand); grad = d{out}/d(operand), what .grad holds."
@@ -291,7 +294,7 @@ class Explanation(Sequence[Step]):
                 f"Step {step.number}/{len(self)}: {step.formula}    upstream d{out}/d{step.name} = "
                 f"{format_number(step.upstream)}"
             )
-            table = [self._header(step), *self._rows(step)]
+            table = [_HEADER, *self._rows(step)]
             widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
             for row in table:
                 cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:])]
@@ -312,7 +315,7 @@ class Explanation(Sequence[Step]):
                 "",
                 f"Upstream gradient {_md(f'd{out}/d{step.name}')} = {format_number(step.upstream)}",
                 "",
-                "| " + " | ".join(_md(h) for h in self._header(step)) + " |",
+                "| " + " | ".join(_md(h) for h in _HEADER) + " |",
                 "|---|---:|---:|---:|---:|",
             ]
             lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in self._rows(step)]
@@ -337,8 +340,9 @@ class Explanation(Sequence[Step]):
         ]
         for step in self.steps:
             node = _tex_name(step.name)
+            formula = _tex_formula(step.node, self.names)
             lines.append(
-                rf"\intertext{{Step {step.number}/{len(self)}: ${_tex_formula(step)}$, upstream "
+                rf"\intertext{{Step {step.number}/{len(self)}: ${formula}$, upstream "
                 rf"${d(out, node)} = {format_number(step.upstream)}$}}"
             )
             for term in step.terms:
@@ -451,7 +455,7 @@ class Explanation(Sequence[Step]):
 
     def _html_panel(self, step: Step, position: Mapping[Value, int]) -> str:
         out = self.names[self.root]
-        header = "".join(f"<th>{html.escape(h)}</th>" for h in self._header(step))
+        header = "".join(f"<th>{html.escape(h)}</th>" for h in _HEADER)
         rows = "".join(
             "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
             for row in self._rows(step)
@@ -505,16 +509,16 @@ def _tex_number(x: float | None) -> str:
 _TEX_OPS = {"+": "+", "-": "-", "*": r"\cdot", "/": "/"}
 
 
-def _tex_formula(step: Step) -> str:
-    names = [_tex_name(t.name) if not t.is_constant else format_constant(t.operand) for t in step.terms]  # type: ignore[arg-type]
-    node = step.node
-    if node._op == "**" and len(names) == 2:
-        body = f"{{{names[0]}}}^{{{names[1]}}}"
-    elif node._rule.infix and len(names) == 2:
-        body = f"{names[0]} {_TEX_OPS.get(node._op, _tex_name(node._op))} {names[1]}"
+def _tex_formula(node: Value, names: Mapping[Value, str]) -> str:
+    """``_formula`` in LaTeX: the node's operands in the op's order."""
+    parts = [_tex_name(names[x]) if isinstance(x, Value) else format_constant(x) for x in node.operands()]
+    if node._op == "**" and len(parts) == 2:
+        body = f"{{{parts[0]}}}^{{{parts[1]}}}"
+    elif node._rule.infix and len(parts) == 2:
+        body = f"{parts[0]} {_TEX_OPS.get(node._op, _tex_name(node._op))} {parts[1]}"
     else:
-        body = rf"\operatorname{{{_tex_name(node._op)}}}({', '.join(names)})"
-    return f"{_tex_name(step.name)} = {body}"
+        body = rf"\operatorname{{{_tex_name(node._op)}}}({', '.join(parts)})"
+    return f"{_tex_name(names[node])} = {body}"
 
 
 _HTML_PAGE = """<!DOCTYPE html>

@@ -295,6 +295,26 @@ def test_latex_writes_fractions_and_escapes_labels():
     assert document.startswith(r"\documentclass{article}") and r"\usepackage{amsmath}" in document
 
 
+def test_a_linear_node_is_written_in_its_operands_order_and_explained_in_backwards_order():
+    w1, w2, x1, x2 = (Value(v, label=n) for v, n in ((0.5, "w1"), (-1.0, "w2"), (2.0, "x1"), (3.0, "x2")))
+    out = linear([w1, w2], [x1, x2], 0.25)
+    out.label = "out"
+    steps = explain(out)
+    (step,) = steps
+    assert step.formula == "out = linear(w1, w2, x1, x2, 0.25)"
+    tex = r"\operatorname{\text{linear}}(\text{w1}, \text{w2}, \text{x1}, \text{x2}, 0.25)"
+    assert tex in steps.to_latex()
+    # backward adds into w_i and x_i in pairs, then b: d out/d w_i = x_i, d out/d x_i = w_i
+    assert [(t.name, t.local_grad) for t in step.terms] == [
+        ("w1", 2.0),
+        ("x1", 0.5),
+        ("w2", 3.0),
+        ("x2", -1.0),
+        ("0.25", 1.0),
+    ]
+    assert "one node at a time (1 step)" in steps.to_text()
+
+
 def test_render_steps_draws_one_image_per_step_with_its_node_highlighted(tmp_path):
     nodes = lecture_graph()
     steps = explain(nodes["L"])
