@@ -348,8 +348,8 @@ class _Builder:
             )
         if isinstance(left, Value) or isinstance(right, Value):
             return self._guard(node, lambda: apply(left, right))
-        # Two plain numbers: the rule table's own forward, which refuses what is outside the domain.
-        return self._guard(node, lambda: _finite(RULES[rule].forward, left, right, symbol))
+        # Two plain numbers: the rule table's checked forward refuses what is outside the domain or overflows.
+        return self._guard(node, lambda: RULES[rule].evaluate((left, right)))
 
     def _guard(self, node: ast.expr, compute: Callable[[], Operand]) -> Operand:
         try:
@@ -366,13 +366,3 @@ def _unused(name: str, taken: Sequence[str]) -> str:
         k += 1
         candidate = f"{name}_{k}"
     return candidate
-
-
-def _finite(forward: Callable[[float, float], float], a: float, b: float, symbol: str) -> float:
-    try:
-        value = forward(a, b)
-    except OverflowError:
-        value = math.inf
-    if not math.isfinite(value):
-        raise OverflowError(f"{a!r} {symbol} {b!r}: the result overflows a float (|x| > 1.8e308)")
-    return value
