@@ -18,23 +18,11 @@ from micrograd.viz import HIGHLIGHT, GraphvizNotFound
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def lecture_graph() -> dict[str, Value]:
-    """a = 2, b = -3, f = 2; c = a*b = -6; d = c*f = -12; e = a*4 = 8; L = d + e = -4."""
-    a, b, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(2.0, label="f")
-    c = a * b
-    d = c * f
-    e = a * 4.0
-    out = d + e
-    for node, name in ((c, "c"), (d, "d"), (e, "e"), (out, "L")):
-        node.label = name
-    return {"a": a, "b": b, "f": f, "c": c, "d": d, "e": e, "L": out}
-
-
 # ----------------------------------------------------------------------------------------------
 # The steps, by hand
 
 
-def test_each_step_writes_the_chain_rule_in_numbers_derived_by_hand():
+def test_each_step_writes_the_chain_rule_in_numbers_derived_by_hand(lecture_graph):
     nodes = lecture_graph()
     steps = explain(nodes["L"])
     by_node = {step.name: step for step in steps}
@@ -52,7 +40,7 @@ def test_each_step_writes_the_chain_rule_in_numbers_derived_by_hand():
     assert by_node["e"].formula == "e = a * 4"  # the constant is written as a number
 
 
-def test_a_node_reached_by_two_paths_shows_both_contributions_added():
+def test_a_node_reached_by_two_paths_shows_both_contributions_added(lecture_graph):
     nodes = lecture_graph()
     steps = explain(nodes["L"])
     lines = [line for step in steps for line in step.equations() if line.startswith("dL/da")]
@@ -213,7 +201,7 @@ def test_nothing_behind_a_relu_at_zero_gets_a_step_as_in_backward():
     assert (x.grad, shifted.grad) == (1.0, 0.0)  # d out/dx = 0 * 3 + 1, by hand
 
 
-def test_explain_accumulates_into_existing_grads_like_a_second_backward():
+def test_explain_accumulates_into_existing_grads_like_a_second_backward(lecture_graph):
     first, second = lecture_graph(), lecture_graph()
     first["L"].backward()
     second["L"].backward()
@@ -242,7 +230,7 @@ def test_explain_refuses_a_non_value():
 # Renderings
 
 
-def test_text_table_lists_each_operand_with_local_grad_before_and_after():
+def test_text_table_lists_each_operand_with_local_grad_before_and_after(lecture_graph):
     nodes = lecture_graph()
     steps = explain(nodes["L"])
     text = str(steps)
@@ -277,7 +265,7 @@ def test_markdown_has_a_table_per_step_and_escapes_labels():
     )
 
 
-def test_latex_writes_fractions_and_escapes_labels():
+def test_latex_writes_fractions_and_escapes_labels(lecture_graph):
     nodes = lecture_graph()
     nodes["a"].label = "a_1 & {x} 50%"
     latex = explain(nodes["L"]).to_latex()
@@ -315,7 +303,7 @@ def test_a_linear_node_is_written_in_its_operands_order_and_explained_in_backwar
     assert "one node at a time (1 step)" in steps.to_text()
 
 
-def test_render_steps_draws_one_image_per_step_with_its_node_highlighted(tmp_path):
+def test_render_steps_draws_one_image_per_step_with_its_node_highlighted(tmp_path, lecture_graph):
     nodes = lecture_graph()
     steps = explain(nodes["L"])
     paths = steps.render_steps(tmp_path / "steps")
@@ -350,7 +338,7 @@ def test_render_steps_draws_one_image_per_step_with_its_node_highlighted(tmp_pat
         steps.render_steps(tmp_path, highlight=[nodes["a"]])
 
 
-def test_html_page_is_one_self_contained_file_written_atomically(tmp_path):
+def test_html_page_is_one_self_contained_file_written_atomically(tmp_path, lecture_graph):
     nodes = lecture_graph()
     nodes["b"].label = "</script><script>alert(1)</script> @DATA@"
     steps = explain(nodes["L"])
@@ -372,7 +360,7 @@ def test_html_page_is_one_self_contained_file_written_atomically(tmp_path):
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; @DATA@" in page
 
 
-def test_pictures_without_dot_say_how_to_install_graphviz(tmp_path, monkeypatch):
+def test_pictures_without_dot_say_how_to_install_graphviz(tmp_path, monkeypatch, lecture_graph):
     steps = explain(lecture_graph()["L"])
     empty = tmp_path / "bin"
     empty.mkdir()

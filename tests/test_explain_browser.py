@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from micrograd.engine import Value
 from micrograd.explain import explain
 
 CHROMIUM_FLAGS = [
@@ -197,25 +196,10 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
 HOSTILE = ['<img src=x onerror="window.injected = 1">', "</script><script>window.injected = 2</script>"]
 
 
-def lecture_graph() -> Value:
-    """a = 2, b = -3, f = 2; c = a*b; d = c*f; e = a*4; L = d + e: a is reached by two paths.
-
-    b and f carry hostile labels: the page must show them as text.
-    """
-    a, b, f = Value(2.0, label="a"), Value(-3.0, label=HOSTILE[0]), Value(2.0, label=HOSTILE[1])
-    c = a * b
-    c.label = "c"
-    d = c * f
-    d.label = "d"
-    e = a * 4.0
-    e.label = "e"
-    out = d + e
-    out.label = "L"
-    return out
-
-
-def test_html_page_steps_through_backward_with_buttons_and_keys_in_chromium(tmp_path, browser):
-    steps = explain(lecture_graph())
+def test_html_page_steps_through_backward_with_buttons_and_keys_in_chromium(tmp_path, browser, lecture_graph):
+    nodes = lecture_graph()  # a is reached by two paths
+    nodes["b"].label, nodes["f"].label = HOSTILE  # the page must show these labels as text
+    steps = explain(nodes["L"])
     page_path = tmp_path / "backprop.html"
     steps.to_html(page_path)
     n = len(steps)

@@ -30,18 +30,6 @@ from micrograd.viz import (
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def lecture_graph() -> dict[str, Value]:
-    """a = 2, b = -3, f = 2; c = a*b = -6; d = c*f = -12; e = a*4 = 8; L = d + e = -4."""
-    a, b, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(2.0, label="f")
-    c = a * b
-    d = c * f
-    e = a * 4.0
-    out = d + e
-    for node, name in ((c, "c"), (d, "d"), (e, "e"), (out, "L")):
-        node.label = name
-    return {"a": a, "b": b, "f": f, "c": c, "d": d, "e": e, "L": out}
-
-
 def svg_of(graph: graphviz.Digraph) -> ET.Element:
     return ET.fromstring(graph.pipe(format="svg"))
 
@@ -87,7 +75,7 @@ def value_boxes(svg: ET.Element) -> dict[str, list[str]]:
 # What the picture shows
 
 
-def test_svg_shows_each_value_label_data_and_grad_and_the_ops_and_constants():
+def test_svg_shows_each_value_label_data_and_grad_and_the_ops_and_constants(lecture_graph):
     nodes = lecture_graph()
     nodes["L"].backward()
     svg = svg_of(draw_dot(nodes["L"]))
@@ -113,7 +101,7 @@ def test_svg_shows_each_value_label_data_and_grad_and_the_ops_and_constants():
     assert len(groups(svg, "edge")) == 3 * 3 + 3  # three binary ops (2 in, 1 out) and + (2 in, 1 out)
 
 
-def test_show_grad_false_leaves_out_the_grad_cell():
+def test_show_grad_false_leaves_out_the_grad_cell(lecture_graph):
     nodes = lecture_graph()
     svg = svg_of(draw_dot(nodes["L"], show_grad=False))
     assert value_boxes(svg)["c"] == ["c", "data -6.0000"]
@@ -141,7 +129,7 @@ def test_each_role_has_its_own_colour():
     assert all(role in legend for role in ("input", "parameter", "intermediate", "output"))
 
 
-def test_node_colors_override_the_role_colour_and_legend_explains_them():
+def test_node_colors_override_the_role_colour_and_legend_explains_them(lecture_graph):
     nodes = lecture_graph()
     colors = {nodes["a"]: "#ff0000", nodes["c"]: "#00ff00"}
     graph = draw_dot(nodes["L"], node_colors=colors, legend={"#ff0000": "level 0", "#00ff00": "level 1"})
@@ -155,7 +143,7 @@ def test_node_colors_override_the_role_colour_and_legend_explains_them():
     assert "input" not in texts(svg)  # the role legend would describe the wrong colours
 
 
-def test_highlight_marks_the_node_its_op_and_its_incoming_edges_only():
+def test_highlight_marks_the_node_its_op_and_its_incoming_edges_only(lecture_graph):
     nodes = lecture_graph()
     svg = svg_of(draw_dot(nodes["L"], highlight=[nodes["c"]]))
     ids = {texts(g)[0]: gid for gid, g in groups(svg, "node").items() if gid[1:].isdigit()}
@@ -173,7 +161,7 @@ def test_highlight_marks_the_node_its_op_and_its_incoming_edges_only():
 # Files
 
 
-def test_png_is_a_real_png_made_by_dot(tmp_path):
+def test_png_is_a_real_png_made_by_dot(tmp_path, lecture_graph):
     nodes = lecture_graph()
     nodes["L"].backward()
     path = render(nodes["L"], tmp_path / "graph.png")
@@ -190,7 +178,7 @@ def test_png_is_a_real_png_made_by_dot(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.png"]  # no temporary file left
 
 
-def test_svg_and_pdf_files_by_suffix(tmp_path):
+def test_svg_and_pdf_files_by_suffix(tmp_path, lecture_graph):
     nodes = lecture_graph()
     svg_path = render(nodes["L"], tmp_path / "graph.svg", rankdir="TB")
     root = ET.parse(svg_path).getroot()
@@ -200,7 +188,7 @@ def test_svg_and_pdf_files_by_suffix(tmp_path):
     assert pdf.startswith(b"%PDF-") and len(pdf) > 1_000
 
 
-def test_unknown_suffix_is_refused_with_its_name(tmp_path):
+def test_unknown_suffix_is_refused_with_its_name(tmp_path, lecture_graph):
     nodes = lecture_graph()
     with pytest.raises(ValueError, match=r"'\.jpg'.*\.svg, \.png, \.pdf"):
         render(nodes["L"], tmp_path / "graph.jpg")
@@ -218,7 +206,9 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg"]
 
 
-def test_missing_dot_says_how_to_install_graphviz_and_draw_dot_still_gives_the_source(tmp_path, monkeypatch):
+def test_missing_dot_says_how_to_install_graphviz_and_draw_dot_still_gives_the_source(
+    tmp_path, monkeypatch, lecture_graph
+):
     nodes = lecture_graph()
     empty = tmp_path / "empty-bin"
     empty.mkdir()
@@ -233,7 +223,7 @@ def test_missing_dot_says_how_to_install_graphviz_and_draw_dot_still_gives_the_s
         graph._repr_mimebundle_()  # what Jupyter calls to show it inline: the same advice there
 
 
-def test_draw_dot_result_shows_inline_in_jupyter():
+def test_draw_dot_result_shows_inline_in_jupyter(lecture_graph):
     nodes = lecture_graph()
     bundle = draw_dot(nodes["L"])._repr_mimebundle_()
     assert set(bundle) == {"image/svg+xml"}
