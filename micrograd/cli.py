@@ -302,9 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _dataset_names(datasets: dict[str, Any]) -> list[str]:
-    from micrograd import data
-
-    return [*datasets, *(["digits"] if hasattr(data, "load_digits") else [])]
+    return [*datasets, "digits"]  # digits is loaded apart: it comes from scikit-learn
 
 
 # ----------------------------------------------------------------------------------------------
@@ -446,12 +444,9 @@ def _compiled_fit() -> Callable[..., Any]:
         import numpy  # noqa: F401
     except ImportError:
         raise EnvironmentProblem("--compile needs numpy: pip install 'micrograd[fast]'") from None
-    from micrograd import compile as compiled
+    from micrograd.compile import fit_compiled
 
-    fit_compiled = getattr(compiled, "fit_compiled", None)
-    if fit_compiled is None:
-        raise EnvironmentProblem("--compile: this micrograd has no micrograd.compile.fit_compiled yet")
-    return fit_compiled  # type: ignore[no-any-return]
+    return fit_compiled
 
 
 def _demo(args: argparse.Namespace) -> int:
