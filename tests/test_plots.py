@@ -79,3 +79,9 @@ def test_an_empty_history_or_an_unknown_suffix_is_refused(tmp_path):
     with pytest.raises(ValueError, match="suffix '.jpg'"):
         loss_curve(History(loss=[1.0], accuracy=[0.5]), tmp_path / "loss.jpg")
     assert not list(tmp_path.iterdir())
+
+
+def test_minus_one_plus_one_labels_are_drawn_as_classes_0_and_1(tmp_path):
+    X = [[-1.0, 0.0], [1.0, 0.0]]
+    svg = decision_boundary(lambda x: Value(x[0]), X, [-1, 1], tmp_path / "b.svg", resolution=4).read_text()
+    assert "class 0" in svg and "class 1" in svg and "class -1" not in svg

@@ -230,18 +230,19 @@ def test_minibatches_cycle_through_the_data():
 
 def test_validation_accuracy_and_callback_are_recorded_each_step():
     X, y = make_xor(20, seed=0)
+    model = MLP(2, [4, 1], seed=0)
     calls = []
+
+    def callback(k, history):
+        # after step k: the validation accuracy of the model as it is now, counted by hand
+        hits = sum((model(x).data > 0) == (label == 1) for x, label in zip(X[15:], y[15:]))
+        calls.append((k, len(history), history.val_accuracy[-1] == hits / 5))
+
     history = fit(
-        MLP(2, [4, 1], seed=0),
-        X[:15],
-        y[:15],
-        steps=4,
-        progress=False,
-        validation=(X[15:], y[15:]),
-        callback=lambda k, h: calls.append((k, len(h))),
+        model, X[:15], y[:15], steps=4, progress=False, validation=(X[15:], y[15:]), callback=callback
     )
-    assert len(history.val_accuracy) == 4 and all(0 <= a <= 1 for a in history.val_accuracy)
-    assert calls == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert len(history.val_accuracy) == 4
+    assert calls == [(0, 1, True), (1, 2, True), (2, 3, True), (3, 4, True)]
 
 
 def test_progress_bar_shows_the_loss_and_progress_false_is_silent(capsys):
