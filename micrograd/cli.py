@@ -61,11 +61,7 @@ TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
 MAX_SAMPLES = 100_000
 MAX_STEPS = 10_000_000
 
-LOSSES = ("hinge", "mse", "bce", "cross_entropy")
 ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
-OPTIMIZERS = ("sgd", "adam", "adamw")
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-INITS = ("uniform", "kaiming", "xavier", "lecun")
 GRAPH_FORMATS = (".svg", ".png", ".pdf")
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
@@ -250,7 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--html", metavar="FILE", help="also write a page that steps through the backward pass"
     )
 
+    # the choices are the library's own tables, so a new loss or optimizer appears here by itself
     from micrograd.data import DATASETS
+    from micrograd.nn import ACTIVATIONS, INITS
+    from micrograd.optim import OPTIMIZERS
+    from micrograd.training import LOSSES
 
     train = _subcommand(
         subparsers,
@@ -275,10 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZES",
         help="hidden layer sizes, comma separated, e.g. 16,16 ('none' for no hidden layer)",
     )
-    train.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="of the hidden layers")
-    train.add_argument("--init", choices=INITS, help="initial weights: uniform(-1, 1) or scaled by fan-in")
-    train.add_argument("--loss", choices=LOSSES, help="hinge for two classes, cross_entropy for more")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, help="sgd, adam or adamw")
+    hidden_activations = [name for name in ACTIVATIONS if name != "linear"]  # linear layers would collapse
+    train.add_argument(
+        "--activation", choices=hidden_activations, default="relu", help="of the hidden layers"
+    )
+    train.add_argument(
+        "--init", choices=list(INITS), help="initial weights: uniform(-1, 1) or scaled by fan-in"
+    )
+    train.add_argument("--loss", choices=list(LOSSES), help="hinge for two classes, cross_entropy for more")
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS), help="the update rule (default: sgd)")
     train.add_argument(
         "--lr", type=_positive_float, help="learning rate (sgd without it: the classic schedule)"
     )
