@@ -62,8 +62,6 @@ MAX_SAMPLES = 100_000
 MAX_STEPS = 10_000_000
 
 ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
-GRAPH_FORMATS = (".svg", ".png", ".pdf")
-PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 class UsageError(Exception):
@@ -138,11 +136,13 @@ def _layer_sizes(text: str) -> list[int]:
     return sizes
 
 
-def _suffix(path: str, allowed: Sequence[str], option: str) -> Path:
+def _suffix(path: str, formats: Sequence[str], option: str) -> Path:
+    """``path`` if its suffix is one of ``formats`` (checked before any work, so a typo costs nothing)."""
     result = Path(path)
-    if result.suffix.lower() not in allowed:
+    if result.suffix.lower().lstrip(".") not in formats:
+        suffixes = ", ".join(f".{f}" for f in formats)
         raise UsageError(
-            f"{option} {path}: the file name must end in {', '.join(allowed)} (the suffix picks the format)"
+            f"{option} {path}: the file name must end in {suffixes} (the suffix picks the format)"
         )
     return result
 
@@ -316,9 +316,9 @@ def _dataset_names(datasets: dict[str, Any]) -> list[str]:
 
 def _draw(args: argparse.Namespace) -> int:
     from micrograd.explain import node_names
-    from micrograd.viz import render
+    from micrograd.viz import RENDER_FORMATS, render
 
-    output = _suffix(args.output, GRAPH_FORMATS, "-o")
+    output = _suffix(args.output, RENDER_FORMATS, "-o")
     out, leaves = build(args.expression, args.values)
     out.backward()
     # the parser already bounds the expression's size, so the drawing limit can follow it
@@ -334,7 +334,7 @@ def _draw(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from micrograd.explain import explain
 
-    html = _suffix(args.html, (".html", ".htm"), "--html") if args.html else None
+    html = _suffix(args.html, ("html", "htm"), "--html") if args.html else None
     out, _ = build(args.expression, args.values)
     explanation = explain(out)
     render = {"text": explanation.to_text, "markdown": explanation.to_markdown, "latex": explanation.to_latex}
@@ -361,9 +361,11 @@ def _outputs(loss: str, classes: int) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from micrograd.plots import PLOT_FORMATS
+
     plot = _suffix(args.plot, PLOT_FORMATS, "--plot") if args.plot else None
     loss_plot = _suffix(args.loss_plot, PLOT_FORMATS, "--loss-plot") if args.loss_plot else None
-    save = _suffix(args.save, (".json",), "--save") if args.save else None
+    save = _suffix(args.save, ("json",), "--save") if args.save else None
     if args.dataset == "digits" and args.samples is not None:
         raise UsageError("--samples: digits has a fixed size (1797 images); drop --samples")
     # every option left out takes the dataset's default
