@@ -23,7 +23,8 @@ PROG = "micrograd"
 # The classic neuron of the micrograd lecture: tanh(x1*w1 + x2*w2 + b) = 0.7071 (b makes net = 0.8814).
 NEURON = "tanh(x1*w1 + x2*w2 + b)"
 NEURON_VALUES = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
-NEURON_ARGS = " ".join(f"{name}={value:.17g}" for name, value in NEURON_VALUES.items())  # as typed
+# "x1=2 ... b=6.8813735870195432": 17 significant digits, so the typed b is exactly NEURON_VALUES["b"]
+NEURON_ARGS = " ".join(f"{name}={value:.17g}" for name, value in NEURON_VALUES.items())
 
 # The classic moons run: 100 points with noise 0.1, MLP(2, [16, 16, 1]) with ReLU, hinge loss +
 # 1e-4 L2, SGD with lr 1.0 decaying linearly to 0.1, 100 full-batch steps.
