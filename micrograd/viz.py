@@ -32,6 +32,9 @@ import graphviz
 from micrograd.engine import Value, topological_order
 
 RENDER_FORMATS = ("svg", "png", "pdf")
+# dot lays out up to this many nodes per max_nodes (op nodes and the hidden nodes of long edges count):
+# at the default max_nodes, a few seconds.
+LAYOUT_PER_NODE = 6
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
 # Fill colour per role; colour-blind friendly pastel shades, dark text stays readable on each.
@@ -290,7 +293,8 @@ def draw_dot(
     - ``grads``: gradient to print per value instead of its current ``.grad``; ``grad_changed``:
       values whose grad is printed in red (the ones a backward step has just updated).
 
-    Raises ValueError above ``max_nodes`` boxes, since dot takes minutes on big graphs.
+    Raises ValueError above ``max_nodes`` boxes, or when edges stretched over many ranks would
+    make dot lay out more than ``LAYOUT_PER_NODE * max_nodes`` nodes: dot takes minutes on either.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__} {root!r}")
@@ -321,6 +325,18 @@ def draw_dot(
             f"draw_dot: the graph has {count} nodes to draw (values and constants), more than "
             f"max_nodes={max_nodes}; dot would take a long time on it. Pass max_nodes={count} to draw it "
             f"anyway{hint}."
+        )
+    layout, stretched, stretch = _layout_size(order, hidden, boxes)
+    if layout > LAYOUT_PER_NODE * max_nodes:
+        name = names.get(stretched, stretched.label) if names is not None else stretched.label
+        which = repr(name) if name else f"with data {format_number(stretched.data)}"
+        raise ValueError(
+            f"draw_dot: dot would take minutes to lay this graph out. It has only {count} nodes to draw, "
+            f"but values used at very different depths stretch edges over many ranks, and dot lays out a "
+            f"hidden node on every rank an edge crosses: {layout} nodes in all, more than "
+            f"{LAYOUT_PER_NODE} x max_nodes = {LAYOUT_PER_NODE * max_nodes} (the value {which} alone adds "
+            f"{stretch}). Pass max_nodes={-(-layout // LAYOUT_PER_NODE)} to draw it anyway, or draw a "
+            "part of the graph: draw_dot(an inner node)."
         )
 
     highlighted = set(highlight or ())
@@ -536,6 +552,48 @@ def _count_drawn(order: list[Value], hidden: set[Value], boxes: Mapping[Value, _
         if node not in boxes:
             count += sum(1 for x in node.operands() if not isinstance(x, Value))
     return count
+
+
+def _layout_size(
+    order: list[Value], hidden: set[Value], boxes: Mapping[Value, _Box]
+) -> tuple[int, Value, int]:
+    """About how many nodes dot lays out; the value whose edges cross the most ranks, and how many.
+
+    dot puts an op node one rank after its operands and a value one rank after its op, and routes an
+    edge that skips ranks through a hidden node on each rank it crosses. Its time grows faster than
+    the total, so a value used at very different depths (x in Horner's rule, x * (...) + 1 again and
+    again) makes a graph of 100 values take minutes. A leaf is counted as placed just before its
+    first use, where dot puts it.
+    """
+    rank: dict[Value, int] = {}
+    first_use: dict[Value, int] = {}
+    edges: list[tuple[Value, int]] = []  # (operand, rank of the op node or neuron box it enters)
+    size = 0
+    for node in order:
+        if node in hidden:
+            continue
+        size += 1
+        box = boxes.get(node)
+        if box is None and not node._op:
+            rank[node] = 0
+            continue
+        operands = box.inputs if box is not None else node.operands()
+        sources = [x for x in operands if isinstance(x, Value)]
+        enter = 1 + max((rank[x] for x in sources), default=0)
+        rank[node] = enter if box is not None else enter + 1
+        if box is None:
+            size += 1 + len(operands) - len(sources)  # the op node and its constants
+        for x in sources:
+            edges.append((x, enter))
+            first_use[x] = min(first_use.get(x, enter), enter)
+    for x, first in first_use.items():
+        if not x._op:
+            rank[x] = first - 1
+    crossed: dict[Value, int] = {}
+    for x, enter in edges:
+        crossed[x] = crossed.get(x, 0) + enter - rank[x] - 1
+    widest = max(crossed, key=crossed.__getitem__, default=order[-1])
+    return size + sum(crossed.values()), widest, crossed.get(widest, 0)
 
 
 # ----------------------------------------------------------------------------------------------

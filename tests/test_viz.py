@@ -252,6 +252,25 @@ def test_above_max_nodes_the_error_gives_the_count_the_limit_and_the_ways_out():
     assert draw_dot(root, max_nodes=59).source.count("data ") == 30
 
 
+def test_a_value_used_at_many_depths_is_refused_before_dot_spends_minutes_on_it():
+    # Horner's rule, acc = acc * x + 1 sixty times: 182 nodes to draw, far below max_nodes, yet dot
+    # takes minutes, since x feeds every step. By hand: step i's product op sits at rank 4i - 3 (x
+    # at rank 0), so x's edge into it crosses 4i - 4 ranks: 2k(k - 1) = 7080 hidden nodes for k = 60;
+    # with the 3k + 2 values and constants and 2k op nodes, dot would lay out 2k^2 + 3k + 2 = 7382.
+    x = Value(0.7, label="x")
+    acc = Value(1.0)
+    for _ in range(60):
+        acc = acc * x + 1.0
+    with pytest.raises(ValueError) as caught:
+        draw_dot(acc)
+    message = str(caught.value)
+    assert "only 182 nodes to draw" in message and "7382 nodes in all" in message
+    assert "6 x max_nodes = 3000" in message and "'x' alone adds 7080" in message
+    assert "max_nodes=1231" in message
+    assert draw_dot(acc, max_nodes=1231).source.count("data ") == 122  # the way out given works
+    assert draw_dot(chain(200)).source.count("data ") == 200  # 399 nodes, no edge crosses a rank
+
+
 def tiny_mlp(examples: int = 1) -> Value:
     """2 inputs, layer 0 (2 tanh neurons), layer 1 (1 tanh neuron), squared error; labelled as nn does."""
     params = {}
