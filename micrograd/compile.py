@@ -402,14 +402,11 @@ def _raise_forward_error(group: _Group, vals: Array, i: int) -> None:
     rule = RULES[group.key]
     data = group.operand_data(vals, i)
     try:
-        rule.forward(*data)
-    except OverflowError:
-        pass
+        rule.evaluate(data)
     except (ArithmeticError, ValueError) as exc:
         raise type(exc)(f"{exc}{_where(group, i)}") from None
-    raise OverflowError(
-        f"{rule.describe(data)}: the result overflows a float (|x| > 1.8e308){_where(group, i)}"
-    )
+    # numpy's result was not finite where the math module's is (never seen): report it as it is
+    raise OverflowError(f"{rule.describe(data)}: numpy's result is not finite{_where(group, i)}")
 
 
 def _guarded(group: _Elementwise, local: Array, upstream: Array, operands: list[Array], out: Array) -> Array:
@@ -762,18 +759,16 @@ def fit_compiled(
     must not index with them.
     """
     from micrograd import training
-    from micrograd.data import batches
+    from micrograd.data import batches, check_count, check_dataset, make_rng
 
-    training._check_data(X, y)
-    classes = training._classes(y)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
+    check_dataset(X, y)
+    classes = training.class_indices(y)
+    check_count(steps, "steps")
+    make_rng(seed)  # refuses a seed that is not an int now, not at the first minibatch
+    if batch_size is not None:
+        check_count(batch_size, "batch_size")
     if validation is not None:
-        training._check_data(*validation)
+        check_dataset(*validation)
     with no_grad():
         first = model(X[0])
     k = 1 if isinstance(first, Value) else len(first)
