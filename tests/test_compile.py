@@ -257,6 +257,23 @@ def test_classic_moons_step_matches_torch():
             assert math.isclose(n.b.grad, b.grad[j].item(), rel_tol=1e-10, abs_tol=1e-14)
 
 
+@pytest.mark.parametrize(
+    "loss_fn, loss, grad",
+    [
+        (lambda w, x: w, 1.5, 1.0),  # the root is the parameter itself
+        (lambda w, x: x, -3.0, 0.0),  # the root is an input: no parameter below it
+        (lambda w, x: Value(3.0), 3.0, 0.0),  # a leaf that is neither: a constant
+        (lambda w, x: w * w, 2.25, 3.0),  # one node in both slots of an op: 2w
+        (lambda w, x: (w * x) * (w * x) + 2.0 * w, 23.25, 29.0),  # (wx)^2 + 2w: 2w x^2 + 2
+    ],
+)
+def test_degenerate_graphs_give_the_hand_derived_loss_and_gradient(loss_fn, loss, grad):
+    w = Value(1.5)
+    step = compile(lambda x: loss_fn(w, x), [w], (2.0,))  # traced at x = 2, called at x = -3
+    w.grad = 0.0
+    assert (step(-3.0), w.grad) == (loss, grad)
+
+
 def test_a_step_adds_into_grad_like_backward_and_sees_parameter_updates():
     X, labels = make_moons(10, seed=1)
     y = [2.0 * c - 1.0 for c in labels]
