@@ -49,6 +49,7 @@ from micrograd import losses
 from micrograd.engine import RULES, Value, is_grad_enabled, no_grad, topological_order, total
 
 Array = Any  # numpy.ndarray; kept loose so type hints need no numpy stubs
+Operands = tuple[Any, ...]  # one node's operands: Values, and numbers where they were constants
 
 # ----------------------------------------------------------------------------------------------
 # The vectorized rule table: every op of ``engine.RULES`` over numpy arrays, one line each. The
@@ -265,10 +266,23 @@ class _Group:
 
     refuses: Callable[..., Array] | None = None
 
-    def __init__(self, key: str, out: slice, nodes: list[Value], level: int) -> None:
+    def __init__(
+        self,
+        key: str,
+        out: slice,
+        nodes: list[Value],
+        level: int,
+        operands: list[Operands],
+        slot_of: Callable[[Any], int],
+        needs_grad: Array,
+    ) -> None:
         self.key, self.out, self.level = key, out, level
         self.labels = {i: n.label for i, n in enumerate(nodes) if n.label}  # the graph itself is not kept
-        self.needs_grad = False
+        self.needs_grad = self._gather(operands, slot_of, needs_grad)
+
+    def _gather(self, operands: list[Operands], slot_of: Callable[[Any], int], needs_grad: Array) -> bool:
+        """Build the index arrays the group reads and writes; say whether any operand leads to a parameter."""
+        raise NotImplementedError
 
     def forward(self, vals: Array) -> None:
         raise NotImplementedError
@@ -288,23 +302,13 @@ class _Group:
 class _Elementwise(_Group):
     """A unary or binary op: out[i] = f(a[i], b[i]), operand j of every node gathered as column j."""
 
-    def __init__(
-        self,
-        key: str,
-        out: slice,
-        nodes: list[Value],
-        level: int,
-        operands: list[tuple[Any, ...]],
-        slot_of: Callable[[Any], int],
-        needs_grad: Array,
-    ) -> None:
-        super().__init__(key, out, nodes, level)
-        op = VECTORIZED[key]
-        self.forward_fn, self.local_fn = op.forward, op.local_rule(key)
+    def _gather(self, operands: list[Operands], slot_of: Callable[[Any], int], needs_grad: Array) -> bool:
+        op = VECTORIZED[self.key]
+        self.forward_fn, self.local_fn = op.forward, op.local_rule(self.key)
         self.refuses, self.guard_local = op.refuses, op.local_can_blow_up
         self.columns = [np.array([slot_of(x) for x in column], dtype=np.intp) for column in zip(*operands)]
         self.scatters = [_Scatter(c) if needs_grad[c].any() else None for c in self.columns]
-        self.needs_grad = any(s is not None for s in self.scatters)
+        return any(s is not None for s in self.scatters)
 
     def forward(self, vals: Array) -> None:
         vals[self.out] = self.forward_fn(*[vals[c] for c in self.columns])
@@ -338,22 +342,12 @@ class _SegmentSum(_Group):
     exactly the engine's order. A sum's entries are (term, 1). Slot 0 holds the constant 1.
     """
 
-    def __init__(
-        self,
-        key: str,
-        out: slice,
-        nodes: list[Value],
-        level: int,
-        operands: list[tuple[Any, ...]],
-        slot_of: Callable[[Any], int],
-        needs_grad: Array,
-    ) -> None:
-        super().__init__(key, out, nodes, level)
+    def _gather(self, operands: list[Operands], slot_of: Callable[[Any], int], needs_grad: Array) -> bool:
         left: list[int] = []
         right: list[int] = []
         arity: list[int] = []  # entries per node, to rebuild one node's operands for an error message
         for terms in operands:
-            if key == "sum":
+            if self.key == "sum":
                 entries = [(x, 1.0) for x in terms]
             else:
                 n = (len(terms) - 1) // 2  # terms are (w_1..w_n, x_1..x_n, b)
@@ -363,12 +357,12 @@ class _SegmentSum(_Group):
             arity.append(len(entries))
         self.left, self.right = np.array(left, dtype=np.intp), np.array(right, dtype=np.intp)
         self.arity = np.array(arity, dtype=np.intp)
-        self.segment = np.repeat(np.arange(len(nodes), dtype=np.intp), self.arity)
-        self.right_is_one = key == "sum"
+        self.segment = np.repeat(np.arange(len(operands), dtype=np.intp), self.arity)
+        self.right_is_one = self.key == "sum"
         self.left_scatter = _Scatter(self.left) if needs_grad[self.left].any() else None
         right_needs_grad = not self.right_is_one and needs_grad[self.right].any()
         self.right_scatter = _Scatter(self.right) if right_needs_grad else None
-        self.needs_grad = self.left_scatter is not None or self.right_scatter is not None
+        return self.left_scatter is not None or self.right_scatter is not None
 
     def forward(self, vals: Array) -> None:
         terms = vals[self.left] if self.right_is_one else vals[self.left] * vals[self.right]
