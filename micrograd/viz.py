@@ -311,33 +311,7 @@ def draw_dot(
     neurons = _find_neurons(order) if grouping or collapse else {}
     hidden, boxes = _collapse(order, neurons) if collapse else (set(), {})
 
-    count = _count_drawn(order, hidden, boxes)
-    if count > max_nodes:
-        found = neurons or _find_neurons(order)
-        if collapse:
-            hint = " (this count is already collapsed: one box per neuron)"
-        elif found:
-            collapsed = _count_drawn(order, *_collapse(order, found))
-            hint = f", or pass collapse=True to draw one box per neuron ({collapsed} nodes)"
-        else:
-            hint = " (collapse=True, which draws one box per neuron, helps only graphs built by micrograd.nn)"
-        raise ValueError(
-            f"draw_dot: the graph has {count} nodes to draw (values and constants), more than "
-            f"max_nodes={max_nodes}; dot would take a long time on it. Pass max_nodes={count} to draw it "
-            f"anyway{hint}."
-        )
-    layout, stretched, stretch = _layout_size(order, hidden, boxes)
-    if layout > LAYOUT_PER_NODE * max_nodes:
-        name = names.get(stretched, stretched.label) if names is not None else stretched.label
-        which = repr(name) if name else f"with data {format_number(stretched.data)}"
-        raise ValueError(
-            f"draw_dot: dot would take minutes to lay this graph out. It has only {count} nodes to draw, "
-            f"but values used at very different depths stretch edges over many ranks, and dot lays out a "
-            f"hidden node on every rank an edge crosses: {layout} nodes in all, more than "
-            f"{LAYOUT_PER_NODE} x max_nodes = {LAYOUT_PER_NODE * max_nodes} (the value {which} alone adds "
-            f"{stretch}). Pass max_nodes={-(-layout // LAYOUT_PER_NODE)} to draw it anyway, or draw a "
-            "part of the graph: draw_dot(an inner node)."
-        )
+    _refuse_what_dot_would_take_minutes_on(order, neurons, hidden, boxes, max_nodes, collapse, names)
 
     highlighted = set(highlight or ())
     changed = set(grad_changed or ())
@@ -541,6 +515,45 @@ def _collapse(
             text += f"\n{n_weights} weights" + (f", {constants} constant inputs" if constants else "")
             boxes[out] = _Box(neuron.name, text, list(inputs))
     return hidden, boxes
+
+
+def _refuse_what_dot_would_take_minutes_on(
+    order: list[Value],
+    neurons: Mapping[tuple[int, int], _Neuron],
+    hidden: set[Value],
+    boxes: Mapping[Value, _Box],
+    max_nodes: int,
+    collapse: bool,
+    names: Mapping[Value, str] | None,
+) -> None:
+    """Raise a ValueError, saying how to draw it anyway, above max_nodes boxes or too long a layout."""
+    count = _count_drawn(order, hidden, boxes)
+    if count > max_nodes:
+        found = neurons or _find_neurons(order)
+        if collapse:
+            hint = " (this count is already collapsed: one box per neuron)"
+        elif found:
+            collapsed = _count_drawn(order, *_collapse(order, found))
+            hint = f", or pass collapse=True to draw one box per neuron ({collapsed} nodes)"
+        else:
+            hint = " (collapse=True, which draws one box per neuron, helps only graphs built by micrograd.nn)"
+        raise ValueError(
+            f"draw_dot: the graph has {count} nodes to draw (values and constants), more than "
+            f"max_nodes={max_nodes}; dot would take a long time on it. Pass max_nodes={count} to draw it "
+            f"anyway{hint}."
+        )
+    layout, stretched, stretch = _layout_size(order, hidden, boxes)
+    if layout > LAYOUT_PER_NODE * max_nodes:
+        name = names.get(stretched, stretched.label) if names is not None else stretched.label
+        which = repr(name) if name else f"with data {format_number(stretched.data)}"
+        raise ValueError(
+            f"draw_dot: dot would take minutes to lay this graph out. It has only {count} nodes to draw, "
+            f"but values used at very different depths stretch edges over many ranks, and dot lays out a "
+            f"hidden node on every rank an edge crosses: {layout} nodes in all, more than "
+            f"{LAYOUT_PER_NODE} x max_nodes = {LAYOUT_PER_NODE * max_nodes} (the value {which} alone adds "
+            f"{stretch}). Pass max_nodes={-(-layout // LAYOUT_PER_NODE)} to draw it anyway, or draw a "
+            "part of the graph: draw_dot(an inner node)."
+        )
 
 
 def _count_drawn(order: list[Value], hidden: set[Value], boxes: Mapping[Value, _Box]) -> int:
