@@ -111,9 +111,16 @@ class Step:
     upstream: float
     terms: tuple[Term, ...]
 
+    @property
+    def skipped(self) -> bool:
+        """Backward skips a node whose upstream gradient is 0: it would add 0 to every operand."""
+        return self.upstream == 0.0
+
     def equations(self) -> list[str]:
         """The chain rule for each operand, in numbers; plus the sum when a gradient accumulates."""
         out, node = self.output_name, self.name
+        if self.skipped:
+            return [f"d{out}/d{node} = 0, so backward skips {node}: it would add 0 to each operand's grad"]
         lines = []
         for term in self.terms:
             if term.is_constant:
@@ -188,11 +195,12 @@ def explain(root: Value) -> Explanation:
                 terms.append(Term(x, format_constant(x), local_grad, None, None, None, False))
                 continue
             before = x.grad
-            if upstream != 0.0:  # backward skips a zero upstream: adding zeros would change nothing
-                x.grad += upstream * local_grad  # type: ignore[operator]  # the float op backward does
-            contribution = 0.0 if local_grad is None else upstream * local_grad
+            if upstream == 0.0:  # backward skips the node: adding zeros would change nothing
+                terms.append(Term(x, names[x], local_grad, 0.0, before, before, False))
+                continue
+            x.grad += upstream * local_grad  # type: ignore[operator]  # the float op backward does
             adds = x in reached or before != 0
-            terms.append(Term(x, names[x], local_grad, contribution, before, x.grad, adds))
+            terms.append(Term(x, names[x], local_grad, upstream * local_grad, before, x.grad, adds))  # type: ignore[operator]
             reached.add(x)
         steps.append(
             Step(
@@ -345,6 +353,9 @@ class Explanation(Sequence[Step]):
                 rf"\intertext{{Step {step.number}/{len(self)}: ${formula}$, upstream "
                 rf"${d(out, node)} = {format_number(step.upstream)}$}}"
             )
+            if step.skipped:
+                lines.append(rf"{d(out, node)} &= 0 \quad \text{{(backward skips it)}} \\")
+                continue
             for term in step.terms:
                 if term.is_constant:
                     continue

@@ -173,17 +173,28 @@ def test_explain_leaves_every_grad_exactly_as_backward_and_as_torch(leaves, prog
     assert all(final[n] == n.grad for n in explained if n in final)
 
 
-def test_a_zero_upstream_changes_nothing_even_where_a_local_derivative_is_undefined():
+def test_a_zero_upstream_is_skipped_as_backward_skips_it_even_where_a_local_derivative_is_undefined():
     x, z = Value(0.0, label="x"), Value(0.0, label="z")
     root_of_x = x.sqrt()  # d sqrt(x)/dx = 0.5 / sqrt(x): undefined at 0
     root_of_x.label = "r"
-    y = root_of_x * z  # dy/dr = z = 0, so backward never needs it
+    tripled = x * 3.0
+    tripled.label = "t"
+    y = root_of_x * z + tripled  # dy/dr = z = 0, so backward never needs dr/dx
     y.label = "y"
     steps = explain(y)
     reference_x, reference_z = Value(0.0), Value(0.0)
-    (reference_x.sqrt() * reference_z).backward()
-    assert (x.grad, z.grad, root_of_x.grad) == (reference_x.grad, reference_z.grad, 0.0)
-    assert steps[-1].equations() == ["dy/dx += dy/dr * dr/dx = 0.0000 * undefined = 0.0000"]
+    (reference_x.sqrt() * reference_z + reference_x * 3.0).backward()
+    assert (x.grad, z.grad, root_of_x.grad) == (reference_x.grad, reference_z.grad, 0.0) == (3.0, 0.0, 0.0)
+    (skipped,) = [step for step in steps if step.name == "r"]
+    assert skipped.skipped
+    assert skipped.equations() == ["dy/dr = 0, so backward skips r: it would add 0 to each operand's grad"]
+    (term,) = skipped.terms
+    assert (term.name, term.local_grad, term.contribution) == ("x", None, 0.0)
+    assert term.grad_after == term.grad_before  # untouched
+    # x gets one contribution, 3 from x * 3: no sum with the skipped step's nothing
+    x_lines = [line for step in steps for line in step.equations() if line.startswith("dy/dx")]
+    assert x_lines == ["dy/dx += dy/dt * dt/dx = 1.0000 * 3.0000 = 3.0000"]
+    assert r"\frac{\partial \text{y}}{\partial \text{r}} &= 0" in steps.to_latex()
 
 
 def test_nothing_behind_a_relu_at_zero_gets_a_step_as_in_backward():
