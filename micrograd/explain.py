@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import overload
+from typing import cast, overload
 
 from micrograd.engine import Value, topological_order
 from micrograd.viz import (
@@ -115,6 +115,10 @@ class Step:
     def skipped(self) -> bool:
         """Backward skips a node whose upstream gradient is 0: it would add 0 to every operand."""
         return self.upstream == 0.0
+
+    def updated(self) -> list[Term]:
+        """The terms whose operand's grad this step adds into (none when backward skips it)."""
+        return [] if self.skipped else [term for term in self.terms if not term.is_constant]
 
     def equations(self) -> list[str]:
         """The chain rule for each operand, in numbers; plus the sum when a gradient accumulates."""
@@ -404,7 +408,7 @@ class Explanation(Sequence[Step]):
         paths = []
         for k, step in enumerate(self.steps, start=1):
             path = directory / f"step-{k:0{width}d}.{format}"
-            updated = [t.operand for t in step.terms if isinstance(t.operand, Value)]
+            updated = [term.operand for term in step.updated()]
             grads = self.grads_after(k)
             paths.append(
                 render(
@@ -427,11 +431,11 @@ class Explanation(Sequence[Step]):
         texts: list[dict[str, str]] = []
         for step in self.steps:
             changes = {}
-            for term in step.terms:
-                if isinstance(term.operand, Value):
-                    changes[svg_id(position[term.operand])] = f"grad {format_number(term.grad_after)}"  # type: ignore[arg-type]
-                    if len(format_number(term.grad_after)) > len(format_number(widest[term.operand])):  # type: ignore[arg-type]
-                        widest[term.operand] = term.grad_after  # type: ignore[assignment]
+            for term in step.updated():
+                node, grad = cast(Value, term.operand), cast(float, term.grad_after)
+                changes[svg_id(position[node])] = f"grad {format_number(grad)}"
+                if len(format_number(grad)) > len(format_number(widest[node])):
+                    widest[node] = grad
             texts.append(changes)
         graph = draw_dot(self.root, grads=widest, **draw_options)  # type: ignore[arg-type]
         svg = graph.pipe(format="svg").decode("utf-8")

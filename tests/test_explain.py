@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -190,7 +191,10 @@ def test_a_zero_upstream_is_skipped_as_backward_skips_it_even_where_a_local_deri
     assert skipped.equations() == ["dy/dr = 0, so backward skips r: it would add 0 to each operand's grad"]
     (term,) = skipped.terms
     assert (term.name, term.local_grad, term.contribution) == ("x", None, 0.0)
-    assert term.grad_after == term.grad_before  # untouched
+    assert term.grad_after == term.grad_before and skipped.updated() == []  # untouched
+    page = steps.to_html()
+    data = json.loads(page.split('id="grad-data">')[1].split("</script>")[0])
+    assert data["steps"][skipped.number - 1] == {}  # the page marks no grad as changed by it
     # x gets one contribution, 3 from x * 3: no sum with the skipped step's nothing
     x_lines = [line for step in steps for line in step.equations() if line.startswith("dy/dx")]
     assert x_lines == ["dy/dx += dy/dt * dt/dx = 1.0000 * 3.0000 = 3.0000"]
