@@ -221,7 +221,11 @@ def _find_neurons(order: list[Value]) -> dict[tuple[int, int], _Neuron]:
 
 
 def _chain(net: Value, key: tuple[int, int], partial: Mapping[Value, tuple[int, int]]) -> list[Value]:
-    """An unfused weighted sum's products and partial sums, walking back from its net node."""
+    """An unfused weighted sum's products and partial sums, walking back from its net node.
+
+    A walk that stays inside the neuron, not a graph walk: ``topological_order(net)`` would visit
+    everything below the neuron (the whole network before it) once per application.
+    """
     members, stack, seen = [], [net], {net}
     while stack:
         node = stack.pop()
