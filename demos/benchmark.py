@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     n_small, n_large = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
     per_node = bytes_per_node(n_small)
     small = backward_seconds_per_node(n_small, 1 if args.quick else 3)
-    large = backward_seconds_per_node(n_large, 1)
+    large = backward_seconds_per_node(n_large, 1 if args.quick else 3)
     print("\n| memory and scaling | value |")
     print("|---|---:|")
     print(f"| bytes per elementary node (chain of * and +) | {per_node:.1f} |")
