@@ -21,10 +21,10 @@ from common import heading, run
 
 from micrograd.compile import draw_levels, fit_compiled, levels
 from micrograd.data import load_digits, train_val_split
+from micrograd.files import write_atomic
 from micrograd.losses import hinge, l2
 from micrograd.nn import MLP
 from micrograd.training import predict
-from micrograd.viz import write_atomic
 
 HIDDEN = 32
 STEPS = 1000

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import cast, overload
 
 from micrograd.engine import Value, topological_order
+from micrograd.files import write_atomic
 from micrograd.viz import (
     HIGHLIGHT,
     RENDER_FORMATS,
@@ -38,7 +39,6 @@ from micrograd.viz import (
     format_number,
     render,
     svg_id,
-    write_atomic,
 )
 
 # draw_dot options that the explanation sets itself, per step.

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from micrograd.data import check_count, make_rng
 from micrograd.engine import Value, affine
+from micrograd.files import write_atomic
 
 if TYPE_CHECKING:  # torch is imported only inside the bridge functions
     import torch
@@ -142,7 +143,6 @@ class Module:
         The file is written in full to a temporary file in the same directory and then renamed
         over ``path``, so a crash leaves either the old file or the new one, never half of one.
         """
-        from micrograd.viz import write_atomic  # the one atomic write; viz is imported only when saving
 
         document = {
             "format": FORMAT,

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from micrograd.data import check_count, check_dataset
 from micrograd.engine import Value, no_grad
+from micrograd.files import write_atomic
 from micrograd.training import History, class_indices, predict
-from micrograd.viz import write_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -64,11 +64,6 @@ def _decide(out: Output) -> int:
     return max(range(len(out)), key=lambda j: out[j].data)
 
 
-# the names micrograd.compile.fit_compiled checks its arguments by
-_classes = class_indices
-_check_data = check_dataset
-
-
 def predict(model: Callable[[Any], Output], X: Sequence[Sequence[float]]) -> list[int]:
     """The predicted class of each sample (no graph is recorded)."""
     if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any
 import graphviz
 
 from micrograd.engine import Value, topological_order
+from micrograd.files import write_atomic
 
 RENDER_FORMATS = ("svg", "png", "pdf")
 # dot lays out up to this many nodes per max_nodes (op nodes and the hidden nodes of long edges count):
@@ -615,25 +615,6 @@ def _layout_size(
 
 # ----------------------------------------------------------------------------------------------
 # Files
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``.
-
-    A reader (a browser, a build) never sees a half-written file, and a failed write leaves any
-    previous file in place.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; an image or page is for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def render(root: Value, path: str | os.PathLike[str], **options: object) -> Path:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from micrograd.engine import Value, linear, total
+from micrograd.files import write_atomic
 from micrograd.nn import MLP
 from micrograd.viz import (
     HIGHLIGHT,
@@ -24,7 +25,6 @@ from micrograd.viz import (
     draw_dot,
     escape_label,
     render,
-    write_atomic,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
