@@ -270,7 +270,9 @@ class Value:
     def __init__(self, data: Number, label: str = "") -> None:
         self.data = _number(data, f"Value({data!r})")
         self.grad = 0.0
-        self._rule = LEAF.labelled(label) if label else LEAF
+        self._rule = LEAF
+        if label:
+            self.label = label  # checked: a classic Value(x, (a, b), "+") is refused, not mislabelled
         # operands: a node or a number each for unary and binary ops; tuples for n-ary ops
         self._a: Any = None
         self._b: Any = None

@@ -442,6 +442,11 @@ def test_nan_and_infinity_are_refused(bad):
         Value(1.0) * bad
 
 
+def test_a_label_that_is_not_a_string_is_a_type_error():
+    with pytest.raises(TypeError, match="label must be a str, got tuple"):
+        Value(1.0, (Value(2.0), Value(3.0)))  # the classic's private Value(data, _children, _op)
+
+
 def test_operand_of_unsupported_type_is_a_type_error():
     with pytest.raises(TypeError):
         Value(1.0) + "2"
