@@ -43,8 +43,6 @@ try:
 except ImportError as exc:  # pragma: no cover - numpy ships with the 'fast' extra
     raise ImportError("micrograd.compile needs numpy: pip install 'micrograd[fast]'") from exc
 
-from tqdm import tqdm
-
 from micrograd import losses
 from micrograd.engine import RULES, Value, is_grad_enabled, no_grad, topological_order, total
 
@@ -753,23 +751,14 @@ def fit_compiled(
     must not index with them.
     """
     from micrograd import training
-    from micrograd.data import batches, check_count, check_dataset, make_rng
 
-    check_dataset(X, y)
-    classes = training.class_indices(y)
-    check_count(steps, "steps")
-    make_rng(seed)  # refuses a seed that is not an int now, not at the first minibatch
-    if batch_size is not None:
-        check_count(batch_size, "batch_size")
-    if validation is not None:
-        check_dataset(*validation)
+    classes = training.check_run(X, y, steps, seed)
+    training.check_batching(batch_size, validation)
     with no_grad():
         first = model(X[0])
     k = 1 if isinstance(first, Value) else len(first)
+    training.check_loss(loss, TRACED_LOSSES)
     if isinstance(loss, str):
-        if loss not in TRACED_LOSSES:
-            names = ", ".join(TRACED_LOSSES)
-            raise ValueError(f"unknown loss {loss!r}; choose one of {names} or pass a callable")
         encode, outputs, data_loss_fn = TRACED_LOSSES[loss]
         if outputs == "one" and (k != 1 or max(classes) > 1):
             raise ValueError(
@@ -780,15 +769,10 @@ def fit_compiled(
         if outputs == "many" and max(classes) >= k:
             raise ValueError(f"a label is {max(classes)} but the model has only {k} outputs")
         targets = encode(classes, k)
-    elif callable(loss):
-        data_loss_fn, targets = loss, [float(v) for v in y]  # type: ignore[arg-type]
     else:
-        raise TypeError(
-            f"loss must be a name or a callable (outputs, labels) -> Value, got {type(loss).__name__}"
-        )
+        data_loss_fn, targets = loss, [float(v) for v in y]
     params = model.parameters()
-    opt = training._optimizer(optimizer, params, lr, steps)
-    history = training.History()
+    opt = training.make_optimizer(optimizer, params, lr, steps)
 
     def traced(xb: list[list[Value]], tb: list[Any]) -> tuple[Value, list[Any]]:
         outs = [model(x) for x in xb]
@@ -797,35 +781,29 @@ def fit_compiled(
             total_loss = total_loss + losses.l2(params, alpha)
         return total_loss, outs
 
-    def minibatches() -> Any:
-        epoch = 0
-        while True:
-            yield from batches(X, list(range(len(X))), batch_size, seed=seed + epoch)  # type: ignore[arg-type]
-            epoch += 1
-
     compiled: dict[int, CompiledStep] = {}
-    stream = minibatches() if batch_size is not None else None
-    bar = tqdm(range(steps), disable=not progress, desc="fit (compiled)", unit="step")
-    for step_index in bar:
-        xb, idx = (X, range(len(X))) if stream is None else next(stream)
+
+    def step(xb: Sequence[Sequence[float]], idx: Sequence[int]) -> tuple[float, list[int]]:
         tb = [targets[i] for i in idx]
         if len(xb) not in compiled:
             compiled[len(xb)] = compile(traced, params, inputs=(xb, tb), has_aux=True)
-        step = compiled[len(xb)]
-        model.zero_grad()
-        opt.zero_grad()
-        loss_value = step(xb, tb)
-        opt.step()
-        outs = step.aux
+        traced_step = compiled[len(xb)]
+        loss_value = traced_step(xb, tb)
+        outs = traced_step.aux
         predicted = (outs > 0).astype(int) if outs.ndim == 1 else outs.argmax(axis=1)
-        history.loss.append(loss_value)
-        history.accuracy.append(float(np.mean(predicted == np.array([classes[i] for i in idx]))))
-        history.lr.append(opt.lr)
-        if validation is not None:
-            history.val_accuracy.append(training.accuracy(model, *validation))  # type: ignore[arg-type]
-        if progress:
-            bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{history.accuracy[-1]:.0%}", refresh=False)
-        if callback is not None:
-            callback(step_index, history)
-    bar.close()
-    return history
+        return loss_value, predicted.tolist()
+
+    return training.run_steps(
+        model,
+        X,
+        classes,
+        step,
+        opt,
+        steps,
+        batch_size=batch_size,
+        progress=progress,
+        seed=seed,
+        validation=validation,
+        callback=callback,
+        desc="fit (compiled)",
+    )

@@ -7,7 +7,7 @@ two-class labels may also be given as -1/+1.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
@@ -131,9 +131,10 @@ LOSSES: dict[str, Callable[[list[Output], list[int]], Value]] = {
 }
 
 
-def _optimizer(
+def make_optimizer(
     optimizer: Optimizer | str | None, params: list[Value], lr: float | None, steps: int
 ) -> Optimizer:
+    """fit's ``optimizer=`` as an Optimizer over ``params``: an instance as it is, or one made from a name."""
     if isinstance(optimizer, Optimizer):
         if lr is not None:
             raise ValueError("lr goes with an optimizer name; an Optimizer instance already has its lr")
@@ -150,6 +151,91 @@ def _optimizer(
         # the classic run: lr 1.0 decaying linearly to 0.1 over the training
         return SGD(params, lr=1.0, schedule=linear_decay(1.0, 0.1, steps))
     return cls(params)
+
+
+def check_run(X: Sequence[Sequence[float]], y: Sequence[int], steps: int, seed: int) -> list[int]:
+    """The class indices of ``y``, once the data, the step count and the seed are known to be good."""
+    check_dataset(X, y)
+    classes = class_indices(y)
+    check_count(steps, "steps")
+    make_rng(seed)  # refuses a seed that is not an int now, not at the first minibatch
+    return classes
+
+
+def check_batching(
+    batch_size: int | None, validation: tuple[Sequence[Sequence[float]], Sequence[int]] | None
+) -> None:
+    """Refuse a bad ``batch_size`` or validation set before any step is taken."""
+    if batch_size is not None:
+        check_count(batch_size, "batch_size")
+    if validation is not None:
+        check_dataset(*validation)
+
+
+def check_loss(loss: object, names: Collection[str]) -> None:
+    """Refuse a ``loss`` that is neither one of ``names`` nor a callable ``(outputs, labels) -> Value``."""
+    if isinstance(loss, str):
+        if loss not in names:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(names)} or pass a callable")
+    elif not callable(loss):
+        raise TypeError(
+            f"loss must be a name or a callable (outputs, labels) -> Value, got {type(loss).__name__}"
+        )
+
+
+# A training step's own work: the loss of the batch (samples X_batch, their indices into X) with its
+# gradients added into every p.grad; returns the loss and the class predicted for each sample.
+Step = Callable[[Sequence[Sequence[float]], Sequence[int]], tuple[float, Sequence[int]]]
+
+
+def run_steps(
+    model: Module,
+    X: Sequence[Sequence[float]],
+    classes: list[int],
+    step: Step,
+    opt: Optimizer,
+    steps: int,
+    batch_size: int | None = None,
+    progress: bool = True,
+    seed: int = 0,
+    validation: tuple[Sequence[Sequence[float]], Sequence[int]] | None = None,
+    callback: Callable[[int, History], None] | None = None,
+    desc: str = "fit",
+) -> History:
+    """The loop of ``fit`` (and of ``compile.fit_compiled``): ``steps`` times, take the next batch,
+    zero the gradients, let ``step`` fill them, ``opt.step()``, and record the step in the History.
+
+    Minibatches come from ``data.batches`` (epoch e shuffled with seed + e); all of X when
+    ``batch_size`` is None. Arguments are checked by ``check_run`` and ``check_batching``.
+    """
+    history = History()
+
+    def minibatches() -> Any:
+        epoch = 0
+        while True:
+            yield from batches(X, list(range(len(X))), batch_size, seed=seed + epoch)  # type: ignore[arg-type]
+            epoch += 1
+
+    stream = minibatches() if batch_size is not None else None
+    bar = tqdm(range(steps), disable=not progress, desc=desc, unit="step")
+    for k in bar:
+        xb, idx = (X, range(len(X))) if stream is None else next(stream)
+        model.zero_grad()
+        opt.zero_grad()  # also any parameters the optimizer holds beyond the model's
+        loss_value, predicted = step(xb, idx)
+        opt.step()
+        hits = sum(p == classes[i] for p, i in zip(predicted, idx))
+        history.loss.append(loss_value)
+        history.accuracy.append(hits / len(idx))
+        history.lr.append(opt.lr)
+        if validation is not None:
+            history.val_accuracy.append(accuracy(model, *validation))  # type: ignore[arg-type]
+        if progress:
+            bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{history.accuracy[-1]:.0%}", refresh=False)
+        if callback is not None:
+            callback(k, history)
+    bar.close()
+    return history
 
 
 def fit(
@@ -181,59 +267,31 @@ def fit(
             f"fit trains a model with parameters() (an MLP, Layer, Neuron or other Module), "
             f"got {type(model).__name__} {model!r}"
         )
-    check_dataset(X, y)
-    classes = class_indices(y)
-    check_count(steps, "steps")
-    make_rng(seed)  # refuses a seed that is not an int now, not at the first minibatch
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a callable")
-        data_loss_fn = LOSSES[loss]
-        targets: Sequence[Any] = classes
-    elif callable(loss):
-        data_loss_fn, targets = loss, y
-    else:
-        raise TypeError(
-            f"loss must be a name or a callable (outputs, labels) -> Value, got {type(loss).__name__}"
-        )
-    if batch_size is not None:
-        check_count(batch_size, "batch_size")
-    if validation is not None:
-        check_dataset(*validation)
+    classes = check_run(X, y, steps, seed)
+    check_loss(loss, LOSSES)
+    data_loss_fn, targets = (LOSSES[loss], classes) if isinstance(loss, str) else (loss, y)
+    check_batching(batch_size, validation)
     params = model.parameters()
-    opt = _optimizer(optimizer, params, lr, steps)
-    history = History()
+    opt = make_optimizer(optimizer, params, lr, steps)
 
-    def minibatches() -> Any:
-        epoch = 0
-        while True:
-            yield from batches(X, list(range(len(X))), batch_size, seed=seed + epoch)  # type: ignore[arg-type]
-            epoch += 1
-
-    stream = minibatches() if batch_size is not None else None
-    bar = tqdm(range(steps), disable=not progress, desc="fit", unit="step")
-    for k in bar:
-        if stream is None:
-            xb, idx = X, range(len(X))
-        else:
-            xb, idx = next(stream)
+    def step(xb: Sequence[Sequence[float]], idx: Sequence[int]) -> tuple[float, list[int]]:
         outs = [model(x) for x in xb]
         total_loss = data_loss_fn(outs, [targets[i] for i in idx])
         if alpha:
             total_loss = total_loss + l2(params, alpha)
-        model.zero_grad()
-        opt.zero_grad()  # also any parameters the optimizer holds beyond the model's
         total_loss.backward()
-        opt.step()
-        hits = sum(_decide(o) == classes[i] for o, i in zip(outs, idx))
-        history.loss.append(total_loss.data)
-        history.accuracy.append(hits / len(outs))
-        history.lr.append(opt.lr)
-        if validation is not None:
-            history.val_accuracy.append(accuracy(model, *validation))  # type: ignore[arg-type]
-        if progress:
-            bar.set_postfix(loss=f"{total_loss.data:.4f}", acc=f"{history.accuracy[-1]:.0%}", refresh=False)
-        if callback is not None:
-            callback(k, history)
-    bar.close()
-    return history
+        return total_loss.data, [_decide(o) for o in outs]
+
+    return run_steps(
+        model,
+        X,
+        classes,
+        step,
+        opt,
+        steps,
+        batch_size=batch_size,
+        progress=progress,
+        seed=seed,
+        validation=validation,
+        callback=callback,
+    )
