@@ -13,7 +13,6 @@ graph of a tiny network on two points coloured by execution level (one colour, o
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from common import heading, run
 
 from micrograd.compile import draw_levels, fit_compiled, levels
 from micrograd.data import load_digits, train_val_split
-from micrograd.files import write_atomic
 from micrograd.losses import hinge, l2
 from micrograd.nn import MLP
+from micrograd.plots import new_figure, save_figure
 from micrograd.training import predict
 
 HIDDEN = 32
@@ -37,12 +36,8 @@ TARGET = 0.95
 
 def plot_digits(images: list[list[float]], labels: list[int], predicted: list[int], path: Path) -> Path:
     """A grid of 8x8 images titled with the predicted label (red where it is wrong)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     rows, cols = 4, 8
-    figure = Figure(figsize=(cols * 1.1, rows * 1.3), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = new_figure(cols * 1.1, rows * 1.3)
     for i, axes in enumerate(figure.subplots(rows, cols).flat):
         axes.imshow([images[i][r * 8 : r * 8 + 8] for r in range(8)], cmap="gray_r", vmin=0.0, vmax=1.0)
         wrong = predicted[i] != labels[i]
@@ -50,10 +45,7 @@ def plot_digits(images: list[list[float]], labels: list[int], predicted: list[in
         axes.set_title(title, color="#e03131" if wrong else "#343a40", fontsize=11)
         axes.set_axis_off()
     figure.suptitle("held-out digits, predicted label (red: wrong)")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    write_atomic(path, buffer.getvalue())
-    return path
+    return save_figure(figure, path)
 
 
 def level_picture(path: Path) -> Path:

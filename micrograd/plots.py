@@ -27,7 +27,8 @@ _REGION_COLORS = ["#a5d8ff", "#ffc9c9", "#b2f2bb", "#ffec99", "#d0bfff", "#ffd8a
 _POINT_COLORS = ["#1c7ed6", "#e03131", "#2f9e44", "#f08c00", "#7048e8", "#e8590c", "#0c8599", "#ae3ec9"]
 
 
-def _figure(width: float = 6.0, height: float = 5.0) -> Figure:
+def new_figure(width: float = 6.0, height: float = 5.0) -> Figure:
+    """A Figure of ``width`` x ``height`` inches on its own Agg canvas: pyplot's backend is left alone."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -49,7 +50,8 @@ def _format(path: str | os.PathLike[str]) -> str:
     return suffix.lower().lstrip(".")
 
 
-def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
+def save_figure(figure: Figure, path: str | os.PathLike[str]) -> Path:
+    """Write ``figure`` atomically as .png, .svg or .pdf (by the suffix of ``path``); returns the path."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format=_format(path), bbox_inches="tight")
     write_atomic(Path(path), buffer.getvalue())
@@ -88,7 +90,7 @@ def decision_boundary(
 
     from matplotlib.colors import ListedColormap
 
-    figure = _figure()
+    figure = new_figure()
     ax = figure.add_subplot()
     if one_output:
         # One output is a score, class 1 where it is > 0: contouring the score itself at 0 draws
@@ -123,7 +125,7 @@ def decision_boundary(
     ax.set_ylabel("x[1]")
     ax.legend(loc="upper right", fontsize=8)
     ax.set_title(title or "decision boundary")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def loss_curve(history: History, path: str | os.PathLike[str], title: str = "") -> Path:
@@ -132,7 +134,7 @@ def loss_curve(history: History, path: str | os.PathLike[str], title: str = "") 
     if not history.loss:
         raise ValueError("the history is empty: train for at least one step before plotting it")
     steps = list(range(1, len(history.loss) + 1))
-    figure = _figure(7.0, 4.0)
+    figure = new_figure(7.0, 4.0)
     ax = figure.add_subplot()
     ax.plot(steps, history.loss, color="#1c7ed6", label="loss")
     if min(history.loss) > 0:
@@ -146,4 +148,4 @@ def loss_curve(history: History, path: str | os.PathLike[str], title: str = "") 
         right.set_ylim(0, 105)
     ax.set_title(title or "training")
     ax.grid(True, alpha=0.3)
-    return _save(figure, path)
+    return save_figure(figure, path)

@@ -5,7 +5,7 @@ import matplotlib.image
 import pytest
 
 from micrograd import Value
-from micrograd.plots import decision_boundary, loss_curve
+from micrograd.plots import decision_boundary, loss_curve, new_figure, save_figure
 from micrograd.training import History
 
 CLASS_0 = (0xA5, 0xD8, 0xFF)  # the light fills of class 0 and class 1
@@ -79,6 +79,18 @@ def test_an_empty_history_or_an_unknown_suffix_is_refused(tmp_path):
     with pytest.raises(ValueError, match="suffix '.jpg'"):
         loss_curve(History(loss=[1.0], accuracy=[0.5]), tmp_path / "loss.jpg")
     assert not list(tmp_path.iterdir())
+
+
+def test_save_figure_writes_the_type_its_suffix_names_and_refuses_others(tmp_path):
+    figure = new_figure(2.0, 1.0)
+    figure.add_subplot(facecolor="#e03131")
+    image = matplotlib.image.imread(save_figure(figure, tmp_path / "red.png"))
+    middle = image[image.shape[0] // 2][image.shape[1] // 2]
+    assert tuple(round(255 * c) for c in middle[:3]) == (0xE0, 0x31, 0x31)
+    assert save_figure(figure, tmp_path / "red.pdf").read_bytes().startswith(b"%PDF")
+    with pytest.raises(ValueError, match="suffix '.jpg'"):
+        save_figure(figure, tmp_path / "red.jpg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["red.pdf", "red.png"]  # no temporary file left
 
 
 def test_minus_one_plus_one_labels_are_drawn_as_classes_0_and_1(tmp_path):
