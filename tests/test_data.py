@@ -1,4 +1,4 @@
-"""Toy datasets, the train/validation split and minibatches: shapes, seeding, and the geometry of each set."""
+"""Toy datasets, the digits, the train/validation split and minibatches: shapes, seeding, geometry."""
 
 import math
 import random
@@ -10,6 +10,7 @@ import pytest
 from micrograd.data import (
     DATASETS,
     batches,
+    load_digits,
     make_blobs,
     make_circles,
     make_moons,
@@ -198,6 +199,18 @@ def test_batches_check_their_arguments_when_called():
         batches([], [], batch_size=2)
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         batches([[0.0]], [0], batch_size=0)
+
+
+def test_load_digits_is_sklearns_digits_scaled_to_unit_range_and_shuffled():
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    X, y = load_digits(seed=3)
+    reference = sklearn_digits()
+    pairs = zip(reference.data.tolist(), reference.target.tolist())
+    expected = sorted((tuple(v / 16.0 for v in row), int(c)) for row, c in pairs)
+    assert sorted((tuple(x), c) for x, c in zip(X, y)) == expected
+    assert y != [int(c) for c in reference.target]  # shuffled
+    assert load_digits(seed=3) == (X, y)
 
 
 def test_the_library_runs_without_numpy_torch_or_scikit_learn():
