@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
 
-from micrograd.engine import Value, exp, log, relu, total
+from micrograd.engine import Value, exp, linear, log, relu, total
 
 Scalar = Value | float
 
@@ -137,5 +137,7 @@ def l2(params: Iterable[Value], alpha: float) -> Value:
     """The weight penalty ``alpha * sum_p p^2`` (its gradient pulls each parameter toward 0)."""
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not math.isfinite(alpha) or alpha < 0:
         raise ValueError(f"l2: alpha must be a finite number >= 0, got {alpha!r}")
-    squares = [p * p for p in params]
-    return alpha * total(squares) if squares else Value(0.0)
+    params = list(params)
+    if not params:
+        return Value(0.0)
+    return alpha * linear(params, params)  # sum_p p * p as ONE node (a dot product): d/dp = 2p

@@ -94,7 +94,8 @@ class Module:
         return []
 
     def parameters(self) -> list[Value]:
-        return [p for _, p in self.named_parameters()]
+        # every neuron keeps its parameters in one tuple: no names to format on each training step
+        return [p for layer in self._neuron_layers() for neuron in layer for p in neuron._params]
 
     def zero_grad(self) -> None:
         for p in self.parameters():
