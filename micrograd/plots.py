@@ -102,12 +102,22 @@ def decision_boundary(
         if low < 0.0 < high:
             ax.contour(grid_x, grid_y, rows, levels=[0.0], colors="#495057", linewidths=1.0)
     else:
+        # Contouring the class index would interpolate through the classes between two indices
+        # (a sliver of class 1 between classes 0 and 2), so each class is filled where its logit
+        # beats all others (margin > 0), smooth between grid points, over the nearest grid cell's class.
+        with no_grad():
+            logits = [[o.data for o in model(p)] for p in points]
         flat = predict(model, points)
         classes = [flat[j * resolution : (j + 1) * resolution] for j in range(resolution)]
         k = max(2, max(flat) + 1, max(y) + 1)
-        levels = [c - 0.5 for c in range(k + 1)]
         regions = ListedColormap([_REGION_COLORS[c % len(_REGION_COLORS)] for c in range(k)])
-        ax.contourf(grid_x, grid_y, classes, levels=levels, cmap=regions)
+        ax.pcolormesh(grid_x, grid_y, classes, shading="nearest", cmap=regions, vmin=-0.5, vmax=k - 0.5)
+        for c in sorted(set(flat)):
+            margins = [s[c] - max(s[d] for d in range(len(s)) if d != c) for s in logits]
+            rows = [margins[j * resolution : (j + 1) * resolution] for j in range(resolution)]
+            if max(margins) > 0.0:
+                top = max(margins) + 1.0
+                ax.contourf(grid_x, grid_y, rows, levels=[0.0, top], colors=[regions(c)])
     for c in sorted(set(y)):
         members = [x for x, label in zip(X, y) if label == c]
         ax.scatter(

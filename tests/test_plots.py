@@ -97,3 +97,16 @@ def test_minus_one_plus_one_labels_are_drawn_as_classes_0_and_1(tmp_path):
     X = [[-1.0, 0.0], [1.0, 0.0]]
     svg = decision_boundary(lambda x: Value(x[0]), X, [-1, 1], tmp_path / "b.svg", resolution=4).read_text()
     assert "class 0" in svg and "class 1" in svg and "class -1" not in svg
+
+
+def test_a_class_the_model_never_predicts_gets_no_fill_between_two_others(tmp_path):
+    # logits: class 0 left of x0 = 0, class 2 right of it, class 1 always far below both
+    def model(x):
+        return [Value(-x[0]), Value(-100.0), Value(x[0])]
+
+    X = [[-2.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [2.0, 1.0]]
+    path = decision_boundary(model, X, [0, 0, 2, 2], tmp_path / "k.png", resolution=12)
+    image = matplotlib.image.imread(path)
+    colours = {tuple(round(255 * c) for c in pixel[:3]) for row in image for pixel in row}
+    assert CLASS_0 in colours and (0xB2, 0xF2, 0xBB) in colours  # class 0 and class 2 fills
+    assert CLASS_1 not in colours
