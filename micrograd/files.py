@@ -13,8 +13,14 @@ def write_atomic(path: Path, data: bytes) -> None:
     A reader (a browser, a loader) never sees a half-written file, and a failed write, or a crash,
     leaves any previous file in place. Missing parent directories are created.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(f"cannot write {path}: it is a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        # the OS names the parent or our temporary file; the user knows only the file they asked for
+        raise _cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -22,7 +28,21 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())  # on disk before the rename, so a power cut cannot leave an empty file
         os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; models, images and pages are for everyone to read
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from exc
         raise
+
+
+def _cannot_write(path: Path, exc: OSError) -> OSError:
+    """The same kind of OSError, its message naming ``path`` and the reason in words."""
+    if str(exc).startswith(f"cannot write {path}"):
+        return exc
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        reason = f"{blocker} is a file, not a directory"
+    else:
+        reason = (exc.strerror or str(exc)).lower()
+    return type(exc)(f"cannot write {path}: {reason}")
