@@ -641,21 +641,22 @@ def topological_order(root: Value, live_only: bool = False) -> list[Value]:
         push(None)
         exits.append(node)
         waiting = len(stack)
+        # operands are pushed last first, so they are walked (and emitted) in the order written
         if arity == 1:
             if node._a not in seen:
                 push(node._a)
         elif arity == 2:
             a, b = node._a, node._b
-            if a.__class__ is Value and a not in seen:
-                push(a)
             if b.__class__ is Value and b not in seen:
                 push(b)
+            if a.__class__ is Value and a not in seen:
+                push(a)
         else:
-            for group in (node._a, node._b):
+            for group in (node._b, node._a):  # a linear node's inputs, then its params
                 if group is None or id(group) in done_groups:
                     continue
                 before = len(stack)
-                for x in group:
+                for x in reversed(group):
                     if x.__class__ is Value and x not in seen:
                         push(x)
                 if len(stack) == before:  # every member seen, hence emitted: skip it from now on

@@ -27,7 +27,8 @@ def test_each_step_writes_the_chain_rule_in_numbers_derived_by_hand(lecture_grap
     nodes = lecture_graph()
     steps = explain(nodes["L"])
     by_node = {step.name: step for step in steps}
-    assert [step.name for step in steps][:2] == ["L", "d"]  # the output first, then backwards
+    # the reverse of the order they were computed in (c, d, e, L): the output first, then backwards
+    assert [step.name for step in steps] == ["L", "e", "d", "c"]
     assert set(by_node) == {"L", "d", "c", "e"}  # one step per op node; leaves pass nothing on
     c = by_node["c"]
     assert (c.op, c.formula, c.upstream) == ("*", "c = a * b", 2.0)  # dL/dc = f = 2
