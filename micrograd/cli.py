@@ -13,9 +13,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from micrograd import __version__
+from micrograd.files import check_writable
 from micrograd.parser import ExpressionError, build
 
 PROG = "micrograd"
@@ -176,8 +177,15 @@ def _expression_arguments(sub: argparse.ArgumentParser) -> None:
     )
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line (and a pointer to --help), not the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog=PROG,
         description="A scalar autograd engine: backprop node by node, computation graphs, tiny MLPs.",
         epilog=(
@@ -367,6 +375,9 @@ def _train(args: argparse.Namespace) -> int:
     plot = _suffix(args.plot, PLOT_FORMATS, "--plot") if args.plot else None
     loss_plot = _suffix(args.loss_plot, PLOT_FORMATS, "--loss-plot") if args.loss_plot else None
     save = _suffix(args.save, ("json",), "--save") if args.save else None
+    for path in (plot, loss_plot, save):
+        if path is not None:
+            check_writable(path)  # before training, not after it
     if args.dataset == "digits" and args.samples is not None:
         raise UsageError("--samples: digits has a fixed size (1797 images); drop --samples")
     # every option left out takes the dataset's default

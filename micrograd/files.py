@@ -36,6 +36,22 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def check_writable(path: Path) -> None:
+    """Fail now, with write_atomic's message, where writing ``path`` later would fail.
+
+    For work that runs long before it writes (training, then saving): it creates missing parent
+    directories and makes and removes a temporary file beside ``path``, leaving ``path`` alone.
+    """
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(f"cannot write {path}: it is a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"):
+            pass
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+
+
 def _cannot_write(path: Path, exc: OSError) -> OSError:
     """The same kind of OSError, its message naming ``path`` and the reason in words."""
     if str(exc).startswith(f"cannot write {path}"):

@@ -257,3 +257,21 @@ def test_a_refusal_exits_2_from_the_real_process(tmp_path):
     assert result.returncode == 2
     assert "column 17: attribute access: not allowed" in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_a_bad_option_is_one_line_pointing_at_help_not_the_whole_usage(capsys):
+    status, out, err = cli(capsys, "train", "moons", "--hidden", "0")
+    assert status == 2
+    assert err.strip().splitlines() == [
+        "micrograd train: error: argument --hidden: '0': a layer of 0 neurons; use 1 .. 1024 "
+        "(see 'micrograd train --help')"
+    ]
+
+
+def test_train_refuses_an_output_it_cannot_write_before_training(capsys, tmp_path):
+    (tmp_path / "notes").write_bytes(b"text")
+    target = str(tmp_path / "notes" / "m.json")
+    status, out, err = cli(capsys, "train", "moons", "--steps", "2", "--save", target)
+    assert status == 1
+    assert "is a file, not a directory" in err
+    assert "accuracy" not in out  # nothing was trained

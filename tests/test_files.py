@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from micrograd.files import write_atomic
+from micrograd.files import check_writable, write_atomic
 
 
 def test_a_parent_that_is_a_file_is_named(tmp_path):
@@ -33,3 +33,13 @@ def test_a_failed_rename_names_the_target_not_the_temporary(tmp_path, monkeypatc
         write_atomic(tmp_path / "model.json", b"{}")
     assert ".tmp" not in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_writable_fails_as_the_later_write_would_and_leaves_nothing(tmp_path):
+    (tmp_path / "notes").write_bytes(b"text")
+    target = tmp_path / "notes" / "model.json"
+    with pytest.raises(OSError, match=re.escape(f"{tmp_path / 'notes'} is a file, not a directory")):
+        check_writable(target)
+    fine = tmp_path / "new" / "model.json"
+    check_writable(fine)  # creates the folder, touches nothing else
+    assert [p.name for p in (tmp_path / "new").iterdir()] == []
