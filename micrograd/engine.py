@@ -444,10 +444,7 @@ def _propagate(node: Value) -> None:
             rule.accumulate(node, upstream)  # type: ignore[misc]  # every n-ary op has one
     except (ArithmeticError, ValueError) as exc:
         data = [_data(x) for x in node.operands()]
-        raise type(exc)(
-            f"backward through {rule.describe(data)} = {node.data!r}: "
-            f"its local derivative is not finite ({exc})"
-        ) from exc
+        raise _not_finite(rule, data, node.data, exc) from exc
 
 
 # ----------------------------------------------------------------------------------------------
@@ -504,9 +501,14 @@ def _local(rule: Op, data: Sequence[Any], out: Operand) -> tuple[Any, ...]:
     try:
         return rule.local(*data, out)
     except (ArithmeticError, ValueError) as exc:
-        raise type(exc)(
-            f"backward through {rule.describe(data)} = {out!r}: its local derivative is not finite ({exc})"
-        ) from exc
+        raise _not_finite(rule, data, out, exc) from exc
+
+
+def _not_finite(rule: Op, data: Sequence[Any], out: Operand, exc: Exception) -> Exception:
+    """A local derivative that failed, as the same kind of error naming the op and its operands."""
+    return type(exc)(
+        f"backward through {rule.describe(data)} = {out!r}: its local derivative is not finite ({exc})"
+    )
 
 
 def affine(params: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
