@@ -571,7 +571,15 @@ class Value:
             if upstream != 0.0:
                 if upstream - upstream != 0.0:  # inf or NaN
                     raise _gradient_not_finite(node, order)
-                _propagate(node)
+                rule = node._rule
+                if rule.arity == 1:  # _propagate's first case, inline: most nodes of a network are
+                    a = node._a  # activations
+                    try:
+                        a.grad += upstream * rule.local(a.data, node.data)[0]
+                    except (ArithmeticError, ValueError) as exc:
+                        raise _not_finite(rule, [a.data], node.data, exc) from exc
+                elif rule.arity:
+                    _propagate(node)
             elif node._rule.singular:
                 _check_zero_upstream(node, order, _grad_attribute)
 
@@ -868,6 +876,62 @@ def _linear_operands(params: Sequence[object], inputs: Sequence[object]) -> tupl
             checked_params.append(_number(w, f"linear: {name}"))
     checked_inputs = [x if isinstance(x, Value) else _number(x, f"linear: input {i}") for i, x in enumerate(inputs)]
     return tuple(checked_params), tuple(checked_inputs)
+
+
+def affine_layer(
+    params: Sequence[tuple[Any, ...]], inputs: Sequence[Operand], activation: str | None = None
+) -> list[Value]:
+    """A layer's forward pass: ``activation(affine(p, inputs))`` for each neuron's params tuple ``p``.
+
+    The same nodes as calling ``affine`` and the activation neuron by neuron (one ``linear`` node and
+    one activation node each, the inputs tuple shared), built in one loop: the hot path of training.
+    ``activation`` is a unary op's key (relu, tanh, sigmoid, ...) or None for a linear layer.
+    """
+    inputs = tuple(inputs)
+    act = RULES[activation] if activation is not None else None
+    if act is not None and act.arity != 1:
+        raise ValueError(f"affine_layer: activation {activation!r} is not an op of one operand")
+    recording = not (_threads_not_recording and _thread_id() in _threads_not_recording)
+    # a hidden layer's inputs are all nodes (checked by .data below), the first layer's all floats
+    nodes_in = bool(inputs) and inputs[0].__class__ is not float
+    if recording and (nodes_in or all(x.__class__ is float for x in inputs)):
+        try:
+            return _affine_layer(params, inputs, act, nodes_in)
+        except (AttributeError, TypeError):  # a constant among the nodes after all, an int, ...
+            pass
+    outs = [affine(p, inputs) for p in params]  # the general path, also inside no_grad()
+    return outs if act is None else [_apply1(act, net) for net in outs]
+
+
+def _affine_layer(params: Sequence[tuple[Any, ...]], inputs: tuple[Any, ...], act: Op | None, nodes_in: bool) -> list[Value]:
+    linear_rule = RULES["linear"]
+    act_forward = act.forward if act is not None else None
+    new = object.__new__
+    outs = []
+    for p in params:
+        if len(p) != len(inputs) + 1:
+            return [affine(q, inputs) for q in params]  # raises affine's message
+        bias = p[-1]
+        net = bias.data
+        if nodes_in:
+            for w, x in zip(p, inputs):
+                net += w.data * x.data
+        else:
+            for w, x in zip(p, inputs):
+                net += w.data * x
+        if net - net != 0.0:
+            affine(p, inputs)  # raises affine's message
+        node = new(Value)
+        node.data, node.grad, node._rule, node._a, node._b = net, 0.0, linear_rule, p, inputs
+        if act is None:
+            outs.append(node)
+            continue
+        out = new(Value)
+        out.data, out.grad, out._rule, out._a, out._b = act_forward(net), 0.0, act, node, None  # type: ignore[misc]
+        if out.data - out.data != 0.0:
+            act.evaluate((net,))  # raises the op's message
+        outs.append(out)
+    return outs
 
 
 def linear(weights: Sequence[Value], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
