@@ -127,11 +127,16 @@ def test_the_classic_demo_notebook_runs_unchanged_and_prints_its_published_numbe
         assert round(seen[k][0], decimals) == published_loss, f"step {k}"
         assert seen[k][1] == pytest.approx(published_acc), f"step {k}"
 
-    # the decision-boundary cell: a numpy mesh, each row wrapped in Values
+    # the decision-boundary cell: a numpy mesh, each row wrapped in Values; the class it draws at
+    # each mesh point is the one torch's copy of the trained network computes there
     xx, yy = np.meshgrid(np.arange(-2.0, 3.0, 0.25), np.arange(-1.5, 2.0, 0.25))
     Xmesh = np.c_[xx.ravel(), yy.ravel()]
     scores = list(map(model, [list(map(Value, xrow)) for xrow in Xmesh]))
-    assert np.array([s.data > 0 for s in scores]).shape == (len(Xmesh),)
+    Z = np.array([s.data > 0 for s in scores])
+    reference = to_torch(model)(torch.tensor(Xmesh, dtype=torch.float64)).squeeze(1)
+    assert [s.data for s in scores] == pytest.approx(reference.tolist(), rel=1e-9, abs=1e-9)
+    assert Z.tolist() == (reference > 0).tolist()
+    assert 0 < Z.sum() < len(Z)  # the boundary crosses the plotted region: both classes are drawn
 
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2), ")
