@@ -45,23 +45,6 @@ def test_one_output_model_is_split_where_its_score_changes_sign(tmp_path):
     assert abs((max(left) + min(right)) / 2 - middle) < 0.05 * (max(right) - min(left))
 
 
-def test_k_output_model_colours_each_class(tmp_path):
-    def model(x):  # three logits: class 0 left, class 1 middle, class 2 right
-        return [Value(-x[0]), Value(1.0 - abs(x[0])), Value(x[0])]
-
-    X = [[-2.0, 0.0], [0.0, 0.0], [2.0, 0.0]]
-    path = decision_boundary(model, X, [0, 1, 2], tmp_path / "k.svg", resolution=12)
-    svg = path.read_text()
-    for colour in ("#a5d8ff", "#ffc9c9", "#b2f2bb"):
-        assert colour in svg
-
-
-def test_loss_curve_writes_a_png(tmp_path):
-    history = History(loss=[1.0, 0.5, 0.25], accuracy=[0.5, 0.75, 1.0])
-    data = loss_curve(history, tmp_path / "loss.png").read_bytes()
-    assert data.startswith(b"\x89PNG") and len(data) > 5000
-
-
 # -- the loss curve by its line's points -----------------------------------------------------------
 #
 # A line of the SVG is a path "M x0 y0 L x1 y1 ..." in page units, y growing downward. Whatever the
