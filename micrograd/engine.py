@@ -915,12 +915,12 @@ def _affine_layer(
     linear_rule = RULES["linear"]
     act_forward = act.forward if act is not None else None
     new = object.__new__
+    size = len(inputs) + 1
     outs = []
     for p in params:
-        if len(p) != len(inputs) + 1:
+        if len(p) != size:
             return [affine(q, inputs) for q in params]  # raises affine's message
-        bias = p[-1]
-        net = bias.data
+        net = p[-1].data
         if nodes_in:
             for w, x in zip(p, inputs):
                 net += w.data * x.data
@@ -930,14 +930,22 @@ def _affine_layer(
         if net - net != 0.0:
             affine(p, inputs)  # raises affine's message
         node = new(Value)
-        node.data, node.grad, node._rule, node._a, node._b = net, 0.0, linear_rule, p, inputs
-        if act is None:
+        node.data = net
+        node.grad = 0.0
+        node._rule = linear_rule
+        node._a = p
+        node._b = inputs
+        if act_forward is None:
             outs.append(node)
             continue
         out = new(Value)
-        out.data, out.grad, out._rule, out._a, out._b = act_forward(net), 0.0, act, node, None  # type: ignore[misc]
-        if out.data - out.data != 0.0:
-            act.evaluate((net,))  # raises the op's message
+        out.data = y = act_forward(net)
+        out.grad = 0.0
+        out._rule = act
+        out._a = node
+        out._b = None
+        if y - y != 0.0:
+            act.evaluate((net,))  # type: ignore[union-attr]  # raises the op's message
         outs.append(out)
     return outs
 
