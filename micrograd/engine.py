@@ -941,7 +941,7 @@ def _affine_layer(
         out = new(Value)
         out.data = y = act_forward(net)
         out.grad = 0.0
-        out._rule = act
+        out._rule = act  # type: ignore[assignment]  # not None when act_forward is not
         out._a = node
         out._b = None
         if y - y != 0.0:
