@@ -65,10 +65,14 @@ MAX_SAMPLES = 100_000
 MAX_STEPS = 10_000_000
 # What one training step may cost, so that a step takes seconds, not hours (and memory stays in the
 # hundreds of MB): the graph nodes it builds (each neuron's weighted sum and activation, for every
-# sample the step sees: about 3 us each) and the weight-times-input products inside them (about
-# 70 ns each). Both limits take about 5 s a step on the 2-core development machine.
+# sample the step sees: about 2.5 us each) and the weight-times-input products inside them (about
+# 100 ns each). At either limit a step took 5 to 6 s on the 2-core development machine
+# (moons --samples 12500 --val 0.2 --hidden 79: 4.8 s; moons --samples 188 --hidden 512,512: 5.9 s).
 MAX_NODES_PER_STEP = 2_000_000
 MAX_PRODUCTS_PER_STEP = 50_000_000
+# --compile traces a batch once, which costs far more per product (about 3 us and 110 bytes each,
+# for the index arrays of the segment sums): this many is about 20 s and 700 MB.
+MAX_TRACED_PRODUCTS = 5_000_000
 MAX_HIDDEN_LAYERS = MAX_LAYERS - 1  # a saved model has at most MAX_LAYERS, the output layer included
 
 ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
@@ -425,7 +429,7 @@ def _train(args: argparse.Namespace) -> int:
             raise UsageError(f"--val {args.val}: {exc}") from None
     _check_classes(args, y, X_val)
     nouts = [*args.hidden, _outputs(loss, classes)]
-    _check_step_size(len(X[0]), nouts, args.batch_size, len(X), len(X_val))
+    _check_step_size(len(X[0]), nouts, args.batch_size, len(X), len(X_val), args.compile)
     model = MLP(len(X[0]), nouts, activation=args.activation, init=args.init, seed=args.seed)
     held_out = f", {len(X_val)} held out" if X_val else ""
     print(
@@ -489,7 +493,7 @@ def _check_classes(args: argparse.Namespace, y: Sequence[int], X_val: Sequence[o
 
 
 def _check_step_size(
-    nin: int, nouts: Sequence[int], batch_size: int | None, n_train: int, n_val: int
+    nin: int, nouts: Sequence[int], batch_size: int | None, n_train: int, n_val: int, compiled: bool
 ) -> None:
     """Refuse, before anything is built, a run whose every step would take minutes (or whose model
     no file may hold): the figure, the limit, and which options bring it down."""
@@ -513,6 +517,13 @@ def _check_step_size(
         raise UsageError(
             f"a step would multiply {samples * parameters:,} weights by inputs ({parameters:,} parameters of "
             f"an MLP {shape} for each of {seen}), more than the limit of {MAX_PRODUCTS_PER_STEP:,}; {fixes}"
+        )
+    if compiled and batch * parameters > MAX_TRACED_PRODUCTS:
+        raise UsageError(
+            f"--compile would trace {batch * parameters:,} weight-by-input products ({parameters:,} "
+            f"parameters of an MLP {shape} for each of the {batch:,} samples of a batch), more than the "
+            f"limit of {MAX_TRACED_PRODUCTS:,} (tracing takes about 3 us and 110 bytes each); "
+            "drop --compile, or use a smaller --batch-size or --hidden"
         )
     if parameters > MAX_PARAMETERS:
         raise UsageError(

@@ -329,6 +329,13 @@ TOO_LARGE = [
         "an MLP 2-1024-1024-1 has 1,053,697 parameters, more than the 1,000,000 a saved model may hold",
     ),
     (
+        # 188 x (512 * 3 + 512 * 513 + 513) = 188 x 264,705: within the eager limits (49,764,540 products,
+        # 188 x 2,049 nodes), but tracing it for --compile took 190 s and gigabytes
+        ["moons", "--samples", "188", "--hidden", "512,512", "--compile"],
+        "--compile would trace 49,764,540 weight-by-input products (264,705 parameters of an MLP 2-512-512-1 "
+        "for each of the 188 samples of a batch), more than the limit of 5,000,000",
+    ),
+    (
         ["moons", "--hidden", ",".join(["1"] * 100)],
         "argument --hidden: 100 hidden layers; use at most 99 (a model has at most 100)",
     ),
