@@ -5,6 +5,7 @@ import os
 import random
 import re
 import resource
+import select
 import stat
 import subprocess
 import sys
@@ -454,3 +455,36 @@ def test_save_keeps_a_private_files_mode_and_writes_through_a_symlink(tmp_path):
     model.save(link)
     assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o600
     assert weights(MLP.from_file(target)) == weights(model)
+
+
+KILLED_MID_SAVE = """
+import sys, time
+import micrograd.files
+from micrograd.nn import MLP
+def stuck(fd):  # the temporary holds the whole new model; the rename has not happened
+    print("written", flush=True)
+    time.sleep(120)
+micrograd.files.os.fsync = stuck
+MLP(2, [3, 2], seed=1).save(sys.argv[1])
+"""
+
+
+def test_a_save_killed_midway_leaves_the_old_model_and_the_next_save_cleans_up(saved):
+    model, path = saved
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_SAVE, str(path)], stdout=subprocess.PIPE, env=env
+    )
+    try:
+        ready, _, _ = select.select([child.stdout], [], [], 60)
+        assert ready and child.stdout.readline() == b"written\n"  # type: ignore[union-attr]
+    finally:
+        child.kill()  # SIGKILL, mid-save
+        child.wait(timeout=60)
+    (left,) = [name for name in os.listdir(path.parent) if name != "model.json"]
+    assert left.startswith(f".model.json.{child.pid}-") and left.endswith(".tmp")
+    assert weights(MLP.from_file(path)) == weights(model)  # the old model, whole
+    other = MLP(2, [3, 2], seed=2)
+    other.save(path)
+    assert os.listdir(path.parent) == ["model.json"]
+    assert weights(MLP.from_file(path)) == weights(other)
