@@ -15,6 +15,7 @@ import json
 import math
 import os
 import random
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Real
 from pathlib import Path
@@ -162,7 +163,7 @@ class Module:
             more = f" (and {len(bad) - 1} more parameters)" if len(bad) > 1 else ""
             raise ValueError(
                 f"cannot save {path}: parameter {name} is {value!r}{more}; a saved weight must be a "
-                "finite number (was .data set to it, or did training diverge?)"
+                "finite number (no op makes one: was its .data set to it?)"
             )
         document = {
             "format": FORMAT,
@@ -419,8 +420,7 @@ def _fields(obj: object, keys: Sequence[str], where: str) -> dict[str, Any]:
         raise ValueError(f"{where} is missing the key(s) {missing}")
     extra = [k for k in obj if k not in keys]
     if extra:
-        shown = f"{_short(extra[:5])[:-1]}, ...]" if len(extra) > 5 else _short(extra)
-        raise ValueError(f"{where} has unexpected key(s) {shown}; expected exactly {list(keys)}")
+        raise ValueError(f"{where} has unexpected key(s) {_short(extra)}; expected exactly {list(keys)}")
     return obj
 
 
@@ -504,10 +504,15 @@ def _read_model_file(path: PathLike) -> dict[str, Any]:
     return document
 
 
-def _short(x: object, width: int = 60) -> str:
-    """``repr(x)``, cut to ``width`` characters: a message quotes a value from a file, not the file."""
-    text = repr(x)
-    return text if len(text) <= width else text[: width - 3] + "..."
+def _short(x: object) -> str:
+    """``repr(x)`` of at most 5 items a list and about 60 characters: a message quotes a value from a
+    file, not the file (a 40 MB list is not repr'd whole)."""
+    return _SHORT.repr(x)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlist = _SHORT.maxdict = 5
+_SHORT.maxstring = _SHORT.maxlong = _SHORT.maxother = 60
 
 
 def _check_weights(
