@@ -44,6 +44,7 @@ except ImportError as exc:  # pragma: no cover - numpy ships with the 'fast' ext
     raise ImportError("micrograd.compile needs numpy: pip install 'micrograd[fast]'") from exc
 
 from micrograd import losses
+from micrograd.data import as_list
 from micrograd.engine import RULES, Value, is_grad_enabled, no_grad, topological_order, total
 
 Array = Any  # numpy.ndarray; kept loose so type hints need no numpy stubs
@@ -104,6 +105,16 @@ VECTORIZED: dict[str, Vectorized] = {
 SEGMENT_SUMS = ("linear", "sum")  # n-ary ops, run by _SegmentSum
 
 
+def vectorized(key: str) -> Vectorized | None:
+    """The op's array form: this table's, else the numpy form an op defined with defop carries."""
+    if key in VECTORIZED:
+        return VECTORIZED[key]
+    form = RULES[key].numpy if key in RULES else None
+    if form is None:
+        return None
+    return Vectorized(form.forward, form.local, form.refuses, local_can_blow_up=RULES[key].singular)
+
+
 # ----------------------------------------------------------------------------------------------
 # Scheduling: which nodes run, with which operands, at which level.
 
@@ -112,10 +123,13 @@ _ADDITIVE = ("+", "sum")
 
 def _op_key(node: Value) -> str:
     """The node's key in RULES ('pow' for a ** b with b a Value: its name is '**' too)."""
-    name = node._op
-    if name == "**" and isinstance(node.operands()[1], Value):
-        return "pow"
-    return name
+    key = node._rule.key
+    if not key:
+        raise NotImplementedError(
+            f"compile: the node {node._op!r} was made the classic way (Value(data, children, op) with a "
+            "_backward closure), so there is no rule to vectorize; define the op with micrograd.defop"
+        )
+    return key
 
 
 @dataclass
@@ -301,7 +315,8 @@ class _Elementwise(_Group):
     """A unary or binary op: out[i] = f(a[i], b[i]), operand j of every node gathered as column j."""
 
     def _gather(self, operands: list[Operands], slot_of: Callable[[Any], int], needs_grad: Array) -> bool:
-        op = VECTORIZED[self.key]
+        op = vectorized(self.key)
+        assert op is not None  # _build refused ops without one
         self.forward_fn, self.local_fn = op.forward, op.local_rule(self.key)
         self.refuses, self.guard_local = op.refuses, op.local_can_blow_up
         self.columns = [np.array([slot_of(x) for x in column], dtype=np.intp) for column in zip(*operands)]
@@ -530,7 +545,7 @@ class CompiledStep:
     def _build(self, root: Value, input_nodes: list[list[Value]], aux_nodes: list[Value]) -> None:
         plan = schedule(root, keep=aux_nodes)
         for node in plan.run:
-            if plan.key[node] not in VECTORIZED and plan.key[node] not in SEGMENT_SUMS:
+            if plan.key[node] not in SEGMENT_SUMS and vectorized(plan.key[node]) is None:
                 raise NotImplementedError(
                     f"compile: op {plan.key[node]!r} has no vectorized form in micrograd.compile"
                 )
@@ -752,6 +767,9 @@ def fit_compiled(
     """
     from micrograd import training
 
+    X, y = as_list(X), as_list(y)
+    if validation is not None:
+        validation = (as_list(validation[0]), as_list(validation[1]))
     classes = training.check_run(X, y, steps, seed)
     training.check_batching(batch_size, validation)
     with no_grad():
