@@ -259,10 +259,10 @@ class Op:
         except OverflowError:
             out = math.inf
         if out - out != 0.0:  # inf or NaN
-            if any(x != x for x in data):
+            if any(x - x != 0.0 for x in data):
                 raise ValueError(
-                    f"{self.describe(data)}: an operand is NaN (was a NaN assigned to .data?); every value "
-                    "in a graph must be a finite number"
+                    f"{self.describe(data)}: an operand is not finite (was it assigned to .data?); every "
+                    "value in a graph must be a finite number"
                 )
             if out != out:
                 raise DomainError(f"{self.describe(data)}: the result is undefined (NaN)")
@@ -845,6 +845,16 @@ def affine(params: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
         net = _weighted_sum(params, inputs)
     if not math.isfinite(net):
         _linear_operands(params, inputs)
+        for what, group in (("weight", params), ("input", inputs)):
+            for i, x in enumerate(group):
+                value = _data(x)
+                if value - value != 0.0:
+                    name = "bias" if group is params and i == len(params) - 1 else f"{what} {i}"
+                    label = f" ({x.label})" if isinstance(x, Value) and x.label else ""
+                    raise ValueError(
+                        f"linear: {name}{label} is {value!r} (was it assigned to .data?); every value in a "
+                        "graph must be a finite number"
+                    )
         raise OverflowError("linear: the weighted sum overflows a float (|x| > 1.8e308)")
     return _node(RULES["linear"], net, params, inputs)
 
