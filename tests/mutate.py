@@ -167,7 +167,7 @@ MUTANTS = [
     mutant("parser: unary ~ and not are accepted", "parser",
            "(ast.USub, ast.UAdd))", "(ast.USub, ast.UAdd, ast.Invert, ast.Not))", "parser"),
     mutant("files: a failed write leaves its temporary file", "files",
-           "        if os.path.exists(tmp):\n            os.unlink(tmp)\n", "", "files"),
+           "        if os.path.lexists(tmp):\n            os.unlink(tmp)\n", "", "files"),
     # -- training, data, plots, cli --------------------------------------------------------------------
     mutant("training: fit never zeroes the gradients", "training",
            "        model.zero_grad()\n        opt.zero_grad()", "        pass", "training"),
