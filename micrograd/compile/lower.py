@@ -145,6 +145,10 @@ class _Builder:
     def code(self, x: Any) -> int:
         return self.slot[x] if isinstance(x, Value) else self.constant(float(x))
 
+    def codes(self, operands: Sequence[Any]) -> list[int]:
+        slot = self.slot
+        return [slot[x] if isinstance(x, Value) else self.constant(float(x)) for x in operands]
+
     def slots(self, codes: Any) -> Slots:
         return Slots(np.array(codes, dtype=np.intp), self.needs_grad)
 
@@ -174,7 +178,7 @@ class _Builder:
         samples: dict[tuple[Any, ...], int] = {}
         neuron_of: dict[int, int] = {}  # by id of the tuple: a shared tuple is hashed once
         sample_of: dict[int, int] = {}
-        cells = []
+        by_sample: dict[int, list[tuple[int, Value]]] = {}  # sample -> (neuron, node) of each of its nodes
         for node in nodes:
             params, inputs = linear_parts(node)
             j = neuron_of.get(id(params))
@@ -183,41 +187,34 @@ class _Builder:
             i = sample_of.get(id(inputs))
             if i is None:
                 i = sample_of[id(inputs)] = samples.setdefault(inputs, len(samples))
-            cells.append((i, j))
-        # grids: connected components of samples and neurons, joined by the nodes
-        parent = list(range(len(samples) + len(neurons)))
-
-        def find(a: int) -> int:
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            return a
-
-        for i, j in cells:
-            parent[find(i)] = find(len(samples) + j)
-        grids: dict[int, list[int]] = {}
-        for t, (i, _) in enumerate(cells):
-            grids.setdefault(find(i), []).append(t)
+            by_sample.setdefault(i, []).append((j, node))
+        # Samples that meet the same neurons, and no other sample meets those: a full grid.
+        grids: dict[tuple[int, ...], list[int]] = {}
+        for i, cells in by_sample.items():
+            grids.setdefault(tuple(sorted(j for j, _ in cells)), []).append(i)
+        grids_of_neuron = [0] * len(neurons)
+        for cols in grids:
+            for j in set(cols):
+                grids_of_neuron[j] += 1
         sample_tuples, neuron_tuples = list(samples), list(neurons)
         rest: list[Value] = []
-        for members in grids.values():
-            rows = sorted({cells[t][0] for t in members})
-            cols = sorted({cells[t][1] for t in members})
+        for cols, rows in grids.items():
             width = len(sample_tuples[rows[0]])
-            full = len(members) == len(rows) * len(cols) == len({cells[t] for t in members})
-            if full and width > 0 and (len(members) > 1 or width >= SHORTEST_DOT):
-                grid = {cells[t]: nodes[t] for t in members}
+            full = len(set(cols)) == len(cols) and all(grids_of_neuron[j] == 1 for j in cols)
+            if full and width > 0 and (len(rows) * len(cols) > 1 or width >= SHORTEST_DOT):
+                grid = {(i, j): node for i in rows for j, node in by_sample[i]}
                 self.matrix_product(level, grid, [sample_tuples[i] for i in rows], rows,
-                                    [neuron_tuples[j] for j in cols], cols)
+                                    [neuron_tuples[j] for j in cols], list(cols))
             else:
-                rest.extend(nodes[t] for t in members)
+                rest.extend(node for i in rows for _, node in by_sample[i])
         if rest:
+            rest.sort(key=self.position.__getitem__)
             self.linear_segments(level, rest)
 
     def matrix_product(self, level: int, grid: dict[tuple[int, int], Value], xs: list[tuple[Any, ...]],
                        rows: list[int], ps: list[tuple[Any, ...]], cols: list[int]) -> None:
-        X = [[self.code(x) for x in inputs] for inputs in xs]
-        W = [[self.code(w) for w in params[:-1]] for params in ps]
+        X = [self.codes(inputs) for inputs in xs]
+        W = [self.codes(params[:-1]) for params in ps]
         # samples in the order of their first input's slot, neurons of their first weight's slot
         row_order = sorted(range(len(rows)), key=lambda r: _slot_order(X[r]))
         col_order = sorted(range(len(cols)), key=lambda c: _slot_order(W[c]))
@@ -250,7 +247,7 @@ class _Builder:
         self.add(kernel, nodes)
 
     def chains(self, level: int, nodes: list[Value]) -> None:
-        terms = [[self.code(x) for x in self.plan.operands(node)] for node in nodes]
+        terms = [self.codes(self.plan.operands(node)) for node in nodes]
         flat = [c for row in terms for c in row]
         labels, positions = self.about(nodes)
         kernel = SegmentSum(CHAIN, level, self.out(len(nodes)), labels, positions, self.slots(flat),
@@ -262,7 +259,7 @@ class _Builder:
         """The engine's sum nodes, one kernel per number of terms (a matrix of slots each)."""
         by_width: dict[int, list[tuple[list[int], Value]]] = {}
         for node in nodes:
-            row = [self.code(x) for x in node.operands()]
+            row = self.codes(node.operands())
             by_width.setdefault(len(row), []).append((row, node))
         for entries in by_width.values():
             entries.sort(key=lambda entry: _slot_order(entry[0]))
@@ -273,38 +270,41 @@ class _Builder:
             self.add(kernel, part)
 
     def elementwise(self, level: int, key: str, nodes: list[Value]) -> None:
-        codes = [[self.code(x) for x in node.operands()] for node in nodes]
-        origin = self.origin
-        parts: dict[tuple[int, ...], list[int]] = {}
-        for t, row in enumerate(codes):
-            parts.setdefault(tuple(CONSTANTS if c < 0 else int(origin[c]) for c in row), []).append(t)
-        groups = list(parts.values()) if len(parts) <= MOST_PARTS else [list(range(len(nodes)))]
-        for members in groups:
-            members.sort(key=lambda t: _slot_order(codes[t]))
-            part = [nodes[t] for t in members]
+        codes = np.array([self.codes(node.operands()) for node in nodes], dtype=np.intp)
+        # split by where the operands come from (a kernel, the parameters, the inputs, constants)
+        origins = np.where(codes < 0, CONSTANTS, self.origin[np.maximum(codes, 0)])
+        kinds, part_of = np.unique(origins, axis=0, return_inverse=True)
+        part_of = part_of.reshape(-1)
+        if len(kinds) <= MOST_PARTS:
+            parts = [np.flatnonzero(part_of == p) for p in range(len(kinds))]
+            # within a part, order by the Value operands' slots (a part's constants share columns)
+            orders = [np.lexsort([codes[members, j] for j in reversed(range(codes.shape[1]))
+                                  if kinds[p][j] != CONSTANTS] or [members]) for p, members in enumerate(parts)]
+            parts = [members[order] for members, order in zip(parts, orders)]
+        else:
+            parts = [np.array(sorted(range(len(nodes)), key=lambda t: _slot_order(codes[t].tolist())))]
+        for members in parts:
+            part = [nodes[t] for t in members.tolist()]
             labels, positions = self.about(part)
-            column = [codes[t][0] for t in members]
-            if self.fold(level, key, part, column, labels):
+            if self.fold(key, part, codes[members, 0], labels):
                 continue
             out = self.out(len(part))
-            columns = [self.slots([codes[t][j] for t in members]) for j in range(len(codes[members[0]]))]
+            columns = [self.slots(codes[members, j]) for j in range(codes.shape[1])]
             if len(part) == 1:
                 kernel: Kernel = Scalar(key, level, out, labels, positions, columns)
             else:
                 kernel = Elementwise(key, level, out, labels, positions, columns)
             self.add(kernel, part)
 
-    def fold(
-        self, level: int, key: str, nodes: list[Value], column: list[int], labels: dict[int, str]
-    ) -> bool:
+    def fold(self, key: str, nodes: list[Value], column: Array, labels: dict[int, str]) -> bool:
         """Fold an activation into the matrix product whose outputs, all in order, are its operands."""
-        product = self.products.get(column[0])
+        product = self.products.get(int(column[0]))
         if (
             product is None
             or product.act_key
             or not VECTORIZED[key].finite_on_finite
             or len(nodes[0].operands()) != 1
-            or column != list(range(product.out.start, product.out.stop))
+            or not np.array_equal(column, np.arange(product.out.start, product.out.stop))
         ):
             return False
         out = self.out(len(nodes))
