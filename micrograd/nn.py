@@ -16,12 +16,13 @@ import math
 import os
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from micrograd.data import check_count, make_rng
-from micrograd.engine import Value, affine
+from micrograd.engine import Value, affine, affine_layer
 from micrograd.files import write_atomic
 
 if TYPE_CHECKING:  # torch is imported only inside the bridge functions
@@ -84,6 +85,55 @@ def _inputs(x: object, nin: int, who: str) -> list[Input]:
     return row
 
 
+@dataclass(frozen=True)
+class ParameterRole:
+    """Where a parameter sits in a model: layer and neuron (0-based, in the model's order) and what it is."""
+
+    layer: int
+    neuron: int
+    kind: str  # "weight" or "bias"
+    index: int  # the input a weight multiplies (0-based); -1 for a bias
+    name: str  # as named_parameters() names it: "L0.N1.w0"
+
+
+@dataclass(frozen=True)
+class NeuronInfo:
+    """One neuron of a model: its position, name, activation and parameters tuple (w_1..w_n, b)."""
+
+    layer: int
+    index: int
+    name: str
+    activation: str
+    params: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A model's shape, as pictures, explanations and the training page read it (passed, not parsed
+    back from labels): its input count, its layers of neurons, and every parameter's role."""
+
+    nin: int
+    layers: tuple[tuple[NeuronInfo, ...], ...]
+    params: Mapping[Value, ParameterRole]
+
+    def neuron_of(self, node: Value) -> NeuronInfo | None:
+        """The neuron whose forward pass made ``node``: its weighted sum (a fused ``linear`` node, or
+        the ``.net`` node of an unfused one), or the activation applied to it; else None."""
+        by_params = {id(n.params): n for layer in self.layers for n in layer}
+        by_name = {n.name: n for layer in self.layers for n in layer}
+        if node._op == "linear" and node._b is not None:
+            return by_params.get(id(node._a))
+        label = node.label
+        if label.endswith((".net", ".out")) and label.rsplit(".", 1)[0] in by_name:
+            return by_name[label.rsplit(".", 1)[0]]
+        operands = node.operands()
+        if len(operands) == 1 and isinstance(operands[0], Value):
+            inner = operands[0]
+            if inner._op == "linear" and inner._b is not None:
+                return by_params.get(id(inner._a))
+        return None
+
+
 class Module:
     """Anything with parameters: zero their gradients, read and write them, save and load them."""
 
@@ -100,6 +150,22 @@ class Module:
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.grad = 0.0
+
+    def structure(self) -> Structure:
+        """The model's layers of neurons and each parameter's role (layer, neuron, weight i or bias)."""
+        layers = self._neuron_layers()
+        infos = tuple(
+            tuple(NeuronInfo(i, j, n.name, n.activation, n._params) for j, n in enumerate(layer))
+            for i, layer in enumerate(layers)
+        )
+        params: dict[Value, ParameterRole] = {}
+        for layer in infos:
+            for n in layer:
+                *weights, bias = n.params
+                for k, w in enumerate(weights):
+                    params[w] = ParameterRole(n.layer, n.index, "weight", k, f"{n.name}.w{k}")
+                params[bias] = ParameterRole(n.layer, n.index, "bias", -1, f"{n.name}.b")
+        return Structure(layers[0][0].nin, infos, params)
 
     def state_dict(self) -> dict[str, float]:
         """Parameter name -> value, in parameter order."""
@@ -261,6 +327,9 @@ class Layer(Module):
         kwargs.setdefault("fan_out", self.nout)
         self.neurons = [Neuron(nin, name=f"{name}.N{j}", **kwargs) for j in range(self.nout)]
         self.activation = self.neurons[0].activation
+        self._fused = self.neurons[0].fused
+        self._neuron_params = [n._params for n in self.neurons]
+        self._activation_key = None if self.activation == "linear" else self.activation
 
     def __call__(self, x: Sequence[Input]) -> Output:
         outs = self._forward(_inputs(x, self.nin, f"Layer {self.name}"))
@@ -268,6 +337,8 @@ class Layer(Module):
 
     def _forward(self, x: Sequence[Input]) -> list[Value]:
         x = tuple(x)  # one inputs tuple shared by every neuron's linear node
+        if self._fused:  # the nodes of n._forward(x) for each neuron, built in one loop
+            return affine_layer(self._neuron_params, x, self._activation_key)
         return [n._forward(x) for n in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:

@@ -22,7 +22,8 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from micrograd.engine import RULES, Operand, Value, exp, log, relu, sigmoid, sqrt, tanh
+from micrograd import engine
+from micrograd.engine import RULES, Operand, Value
 
 # Generous for any formula a person types, small enough that a graph of it still draws quickly.
 MAX_LENGTH = 1000
@@ -31,17 +32,18 @@ MAX_NODES = 400
 # A constant exponent beyond this is a typo or an attack, never a teaching example.
 MAX_EXPONENT = 1000.0
 
-FUNCTIONS: dict[str, Callable[[Operand], Operand]] = {
-    "tanh": tanh,
-    "exp": exp,
-    "log": log,
-    "sqrt": sqrt,
-    "sigmoid": sigmoid,
-    "relu": relu,
-    "abs": lambda x: x.abs() if isinstance(x, Value) else abs(x),
-}
+# The engine's functions by name: the built-in ops and every op added with defop, as they are added.
+FUNCTIONS = engine.FUNCTIONS
 
-_ALLOWED = f"only numbers, names, + - * / ** and calls of {', '.join(FUNCTIONS)}"
+
+def _allowed() -> str:
+    return f"only numbers, names, + - * / ** and calls of {', '.join(FUNCTIONS)}"
+
+
+def _arity(name: str) -> int:
+    return engine.RULES[name].arity if name in engine.RULES else 1  # abs is Value.__abs__
+
+
 _TOO_DEEP = f"the expression is nested too deeply (limit {MAX_DEPTH} levels)"
 
 # ast operator -> (what the user typed, the engine's rule key for two plain numbers, Python operator)
@@ -241,7 +243,7 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 kind = "a string" if isinstance(value, (str, bytes)) else f"{value!r}"
-                raise ExpressionError(f"{kind}: not allowed; {_ALLOWED}", source, column)
+                raise ExpressionError(f"{kind}: not allowed; {_allowed()}", source, column)
             too_large = len(str(abs(value))) > 308 if isinstance(value, int) else not math.isfinite(value)
             if too_large:
                 raise ExpressionError("this number is too large for a float (|x| > 1.8e308)", source, column)
@@ -262,10 +264,10 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
             children = [node.operand]
         elif isinstance(node, ast.Call):
             _check_call(node, source)
-            children = [node.args[0]]
+            children = list(reversed(node.args))
         else:
             what = _CONSTRUCTS.get(type(node), type(node).__name__)
-            raise ExpressionError(f"{what}: not allowed; {_ALLOWED}", source, column)
+            raise ExpressionError(f"{what}: not allowed; {_allowed()}", source, column)
         stack.extend((child, depth + 1) for child in children)
     if not names:
         raise ExpressionError(
@@ -290,9 +292,11 @@ def _check_call(node: ast.Call, source: str) -> None:
     if node.keywords:
         keyword = node.keywords[0]
         raise ExpressionError(f"{func.id}() takes no keyword arguments", source, keyword.col_offset)
-    if len(node.args) != 1:
-        column = node.args[1].col_offset if len(node.args) > 1 else node.col_offset
-        raise ExpressionError(f"{func.id}() takes exactly one argument, got {len(node.args)}", source, column)
+    arity = _arity(func.id)
+    if len(node.args) != arity:
+        column = node.args[arity].col_offset if len(node.args) > arity else node.col_offset
+        wanted = "one argument" if arity == 1 else f"{arity} arguments"
+        raise ExpressionError(f"{func.id}() takes exactly {wanted}, got {len(node.args)}", source, column)
 
 
 def _column(node: ast.AST, source: str) -> int | None:
@@ -335,8 +339,8 @@ class _Builder:
             return -operand
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
-            argument = self.build(node.args[0])
-            return self._guard(node, lambda: FUNCTIONS[node.func.id](argument))  # type: ignore[attr-defined]
+            arguments = [self.build(argument) for argument in node.args]
+            return self._guard(node, lambda: FUNCTIONS[node.func.id](*arguments))  # type: ignore[attr-defined]
         assert isinstance(node, ast.BinOp)
         left, right = self.build(node.left), self.build(node.right)
         symbol, rule, apply = _BINARY[type(node.op)]

@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from micrograd.data import batches, check_count, check_dataset, make_rng
+from micrograd.data import as_list, batches, check_count, check_dataset, make_rng
 from micrograd.engine import Value, no_grad
 from micrograd.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from micrograd.nn import Module
@@ -66,6 +66,7 @@ def _decide(out: Output) -> int:
 
 def predict(model: Callable[[Any], Output], X: Sequence[Sequence[float]]) -> list[int]:
     """The predicted class of each sample (no graph is recorded)."""
+    X = as_list(X)
     if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
         raise TypeError(f"predict takes a list of samples, got {type(X).__name__} {X!r}")
     if len(X) == 0:
@@ -76,6 +77,7 @@ def predict(model: Callable[[Any], Output], X: Sequence[Sequence[float]]) -> lis
 
 def accuracy(model: Callable[[Any], Output], X: Sequence[Sequence[float]], y: Sequence[int]) -> float:
     """The fraction of samples whose predicted class is the label's."""
+    X, y = as_list(X), as_list(y)
     check_dataset(X, y)
     return sum(p == c for p, c in zip(predict(model, X), class_indices(y))) / len(X)
 
@@ -267,6 +269,9 @@ def fit(
             f"fit trains a model with parameters() (an MLP, Layer, Neuron or other Module), "
             f"got {type(model).__name__} {model!r}"
         )
+    X, y = as_list(X), as_list(y)
+    if validation is not None:
+        validation = (as_list(validation[0]), as_list(validation[1]))
     classes = check_run(X, y, steps, seed)
     check_loss(loss, LOSSES)
     data_loss_fn, targets = (LOSSES[loss], classes) if isinstance(loss, str) else (loss, y)

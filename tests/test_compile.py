@@ -28,12 +28,12 @@ from micrograd import DomainError, Value, no_grad
 from micrograd.compile import (
     LEVEL_COLOURS,
     SEGMENT_SUMS,
-    VECTORIZED,
     CompiledStep,
     compile,
     draw_levels,
     fit_compiled,
     levels,
+    vectorized,
 )
 from micrograd.data import make_moons, make_spiral
 from micrograd.engine import RULES, affine, linear, topological_order, total
@@ -66,7 +66,9 @@ def zero(params) -> None:
 
 N_INPUTS, N_PARAMS = 3, 3
 CONSTANTS = [-1.5, -0.5, 0.5, 1.0, 2.0, 3.0]
-OPS = [*RULES, "python_sum"]  # python_sum: builtin sum(), a chain of '+' nodes the compiler folds
+# python_sum: builtin sum(), a chain of '+' nodes the compiler folds; neuron: a neuron of the
+# parameters on two nodes (on a batch, one neuron for every sample: a grid, maybe a matrix product)
+OPS = [*RULES, "python_sum", "neuron"]
 
 
 @st.composite
@@ -108,6 +110,8 @@ def build(program, xs, ps) -> Value:
             out = a.sqrt() if mode == 1 and raw_ok else positive(a).sqrt()
         elif op == "linear":
             out = linear([a, b], [d, c], b if mode == 0 else c)
+        elif op == "neuron":
+            out = affine((ps[0], ps[1], ps[2]) if mode < 2 else (ps[2], ps[0], ps[1]), (a, b))
         elif op == "sum":
             out = total([a, b, d, c])
         elif op == "python_sum":
@@ -116,7 +120,9 @@ def build(program, xs, ps) -> Value:
             out = -a
         elif op == "abs":
             out = abs(a)
-        else:  # exp, tanh, sigmoid, relu
+        elif RULES[op].arity == 2:  # max, min: ops of two operands defined with defop
+            out = getattr(a, op)(b if mode == 0 else c)
+        else:  # exp, tanh, sigmoid, relu, sin, ...
             out = getattr(a, op)()
         pool.append(out)
     return total(pool[N_INPUTS + N_PARAMS :])
@@ -173,8 +179,48 @@ def test_random_expressions_match_eager_across_new_inputs_and_parameters(program
     check_call(step, program, xs2, ps)
 
 
+def eager_batch(program, X, ps):
+    """The loss summed over the samples of X, eagerly: (loss, grads, scales) or the exception."""
+    zero(ps)
+    try:
+        root = total([build(program, [Value(x) for x in xs], ps) for xs in X])
+        root.backward()
+    except (ArithmeticError, ValueError) as exc:
+        return exc
+    nodes = topological_order(root)
+    return root.data, [p.grad for p in ps], scale_of(n.data for n in nodes), scale_of(n.grad for n in nodes)
+
+
+@settings(max_examples=60)
+@given(
+    programs(),
+    st.lists(st.lists(numbers, min_size=N_INPUTS, max_size=N_INPUTS), min_size=4, max_size=4),
+    st.lists(numbers, min_size=N_PARAMS, max_size=N_PARAMS),
+)
+def test_random_programs_on_a_batch_match_eager(program, X, ws):
+    # one program per sample, the parameters shared: each level's nodes of one op run together, and
+    # a linear node on parameters alone is the same neuron for every sample (a grid)
+    ps = [Value(w) for w in ws]
+    try:
+        step = compile(lambda X: total([build(program, xs, ps) for xs in X]), params=ps, inputs=(X,))
+    except (ArithmeticError, ValueError) as exc:
+        assert type(exc) is type(eager_batch(program, X, ps))
+        return
+    for batch in (X, [[-v for v in xs] for xs in X]):
+        want = eager_batch(program, batch, ps)
+        zero(ps)
+        if isinstance(want, Exception):
+            with pytest.raises(type(want)):
+                step(batch)
+            continue
+        loss, grads, value_scale, grad_scale = want
+        assert_close(step(batch), loss, value_scale, "loss")
+        for i, (p, g) in enumerate(zip(ps, grads)):
+            assert_close(p.grad, g, grad_scale, f"grad of parameter {i}")
+
+
 def test_every_op_of_the_rule_table_has_a_vectorized_form():
-    assert set(RULES) == set(VECTORIZED) | set(SEGMENT_SUMS)
+    assert {key for key in RULES if vectorized(key) is not None} | set(SEGMENT_SUMS) == set(RULES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -818,3 +864,43 @@ def test_a_diverging_fit_compiled_stops_as_eager_fit_does():
         assert all(math.isfinite(p.data) for p in model.parameters())
         messages.append(str(caught.value).split(" to ")[0])  # which optimizer, step and parameter
     assert messages[0] == messages[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients that are not finite: the engine's errors, never an inf or NaN handed back
+
+
+def eager_and_compiled_errors(f, traced_at, x):
+    w = Value(1.0)
+    step = compile(lambda xs: f(w, xs), [w], (traced_at,))
+    errors = []
+    for run in (lambda: f(w, [Value(v) for v in x]).backward(), lambda: step(x)):
+        w.grad = 0.0
+        with pytest.raises((ArithmeticError, ValueError)) as caught:
+            run()
+        errors.append(caught.value)
+    assert w.grad == 0.0 and w.data == 1.0  # the compiled step leaves every Value as it was
+    return errors
+
+
+@pytest.mark.parametrize(
+    "f, x, why",
+    [
+        (lambda w, x: (w * x[0]).log() * 1.0, [1e-320], "its local derivative is inf"),  # 1 / 1e-320
+        (lambda w, x: (w * x[0]) * (w * x[0]) * 1e300, [1e4], "the sum of its gradients overflows"),
+        # the gradient reaching sqrt(0) underflowed to 0 (1e-200 * 1e-200): infinity times 0 is no number
+        (lambda w, x: 1e-200 * (1e-200 * (w * x[0]).sqrt()), [0.0], "underflowed to 0"),
+    ],
+)
+def test_a_gradient_that_is_not_finite_is_the_engines_error(f, x, why):
+    eager, compiled = eager_and_compiled_errors(f, [1.0], x)
+    assert type(compiled) is type(eager)
+    assert why in str(eager) and str(compiled).startswith(str(eager))
+
+
+def test_an_infinite_local_derivative_behind_an_exact_zero_contributes_nothing():
+    # relu(w x1) at x1 < 0 is exactly 0: the product passes sqrt(w x0) at x0 = 0 exactly 0, as eager
+    w = Value(1.0)
+    step = compile(lambda x: (w * x[1]).relu() * (w * x[0]).sqrt() + w, [w], ([1.0, 1.0],))
+    zero([w])
+    assert (step([0.0, -1.0]), w.grad) == (1.0, 1.0)  # by hand: 0 * 0 + 1, and only the + w passes 1

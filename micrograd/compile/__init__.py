@@ -41,7 +41,7 @@ non-positive number raises the engine's own DomainError, naming the op and its o
 """
 
 from micrograd.compile.fit import TRACED_LOSSES, fit_compiled
-from micrograd.compile.ops import SEGMENT_SUMS, VECTORIZED, Vectorized
+from micrograd.compile.ops import SEGMENT_SUMS, VECTORIZED, Vectorized, vectorized
 from micrograd.compile.schedule import CHAIN, LEVEL_COLOURS, Schedule, draw_levels, levels, schedule
 from micrograd.compile.step import CompiledStep, compile
 
@@ -59,4 +59,5 @@ __all__ = [
     "fit_compiled",
     "levels",
     "schedule",
+    "vectorized",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 from micrograd import losses
 from micrograd.compile.ops import Array
 from micrograd.compile.step import CompiledStep, compile
+from micrograd.data import as_list
 from micrograd.engine import Value, no_grad, total
 from micrograd.optim import SGD, Adam, AdamW, Optimizer, _number
 
@@ -178,6 +179,9 @@ def fit_compiled(
     """
     from micrograd import training
 
+    X, y = as_list(X), as_list(y)
+    if validation is not None:
+        validation = (as_list(validation[0]), as_list(validation[1]))
     classes = training.check_run(X, y, steps, seed)
     training.check_batching(batch_size, validation)
     with no_grad():

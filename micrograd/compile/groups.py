@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from micrograd.compile.ops import VECTORIZED, Array
+from micrograd.compile.ops import Array, vectorized
 from micrograd.engine import RULES, Value, affine, no_grad
 
 ROUNDING = 2.0**-53  # the unit roundoff of a float: one addition errs by at most this, relatively
@@ -130,6 +130,9 @@ class Kernel:
 
     key = ""
     refuses: Callable[..., Array] | None = None
+    # Set by backward where a local derivative is not finite but the upstream gradient is 0: right
+    # only if that 0 is exact (see engine.backward), which the graph alone can tell.
+    suspect = False
 
     def __init__(self, key: str, level: int, out: slice, labels: dict[int, str], positions: Array) -> None:
         self.key, self.level, self.out = key, level, out
@@ -193,7 +196,8 @@ class Elementwise(Kernel):
     def __init__(self, key: str, level: int, out: slice, labels: dict[int, str], positions: Array,
                  columns: list[Slots]) -> None:
         super().__init__(key, level, out, labels, positions)
-        op = VECTORIZED[key]
+        op = vectorized(key)
+        assert op is not None  # lower refuses an op without one
         self.forward_fn, self.local_fn = op.forward, op.local_rule(key)
         self.refuses, self.guard_local = op.refuses, op.local_can_blow_up
         self.columns = columns
@@ -218,6 +222,7 @@ class Elementwise(Kernel):
     def backward(self) -> None:
         operands = [read() for read in self.reads]
         out, upstream = self.out_vals, self.out_grads
+        self.suspect = False
         for column, local in zip(self.columns, self.local_fn(*operands, out)):
             if not column.needs_grad:
                 continue
@@ -273,9 +278,16 @@ class Scalar(Kernel):
 
     def backward(self) -> None:
         upstream = self.grads.item(self.slot)
-        if upstream == 0.0:  # as the engine: a zero upstream adds nothing
-            return
         data, out = self.operand_data(), self.vals.item(self.slot)
+        if upstream == 0.0:  # as the engine: a zero upstream adds nothing
+            if self.rule.singular:  # (a suspect only makes the step ask the engine)
+                try:
+                    locals_ = self.rule.local(*data, out)
+                    self.suspect = any(x is not None and not math.isfinite(x) for x in locals_)
+                except (ArithmeticError, ValueError):
+                    self.suspect = True
+            return
+        self.suspect = False
         try:
             locals_ = self.rule.local(*data, out)
         except (ArithmeticError, ValueError) as exc:
@@ -421,7 +433,8 @@ class MatrixProduct(Kernel):
     def fold(self, key: str, out: slice, labels: dict[int, str]) -> None:
         """Compute the activation ``key`` of every output too, into the slots ``out`` (same order)."""
         self.act_key, self.act_out, self.act_labels = key, out, labels
-        op = VECTORIZED[key]
+        op = vectorized(key)
+        assert op is not None  # lower folds only an op with one
         self.act_forward, self.act_local = op.forward, op.local_rule(key)
 
     def bind(self, vals: Array, grads: Array, constants_at: int) -> None:
@@ -474,11 +487,13 @@ def _guarded(
     """upstream * local, raising as the engine does where a local derivative is not finite.
 
     The engine skips a node whose upstream gradient is 0, so there a non-finite local derivative
-    (sqrt at 0, 0 ** -0.5) is neither an error nor a NaN: it contributes 0 here too.
+    (sqrt at 0, 0 ** -0.5) contributes 0 here too; but it raises if that 0 underflowed, which only
+    the graph can tell: such a kernel is marked ``suspect`` and the step asks the engine.
     """
     blown = ~np.isfinite(local)
     if not blown.any():
         return upstream * local
+    kernel.suspect = bool((blown & (upstream == 0.0)).any())
     rule = RULES[kernel.key]
     size = kernel.size
     for i in np.flatnonzero(blown & (upstream != 0.0)):

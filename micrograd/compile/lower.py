@@ -32,7 +32,7 @@ from micrograd.compile.groups import (
     SegmentSum,
     Slots,
 )
-from micrograd.compile.ops import VECTORIZED, Array, linear_parts
+from micrograd.compile.ops import Array, linear_parts, vectorized
 from micrograd.compile.schedule import CHAIN, Schedule
 from micrograd.engine import Value
 
@@ -276,11 +276,11 @@ class _Builder:
         kinds, part_of = np.unique(origins, axis=0, return_inverse=True)
         part_of = part_of.reshape(-1)
         if len(kinds) <= MOST_PARTS:
-            parts = [np.flatnonzero(part_of == p) for p in range(len(kinds))]
-            # within a part, order by the Value operands' slots (a part's constants share columns)
-            orders = [np.lexsort([codes[members, j] for j in reversed(range(codes.shape[1]))
-                                  if kinds[p][j] != CONSTANTS] or [members]) for p, members in enumerate(parts)]
-            parts = [members[order] for members, order in zip(parts, orders)]
+            parts = []
+            for kind, members in ((kind, np.flatnonzero(part_of == p)) for p, kind in enumerate(kinds)):
+                # order by the Value operands' slots (the constants of a part are in the same columns)
+                keys = [codes[members, j] for j in reversed(range(len(kind))) if kind[j] != CONSTANTS]
+                parts.append(members[np.lexsort(keys)] if keys else members)
         else:
             parts = [np.array(sorted(range(len(nodes)), key=lambda t: _slot_order(codes[t].tolist())))]
         for members in parts:
@@ -302,7 +302,7 @@ class _Builder:
         if (
             product is None
             or product.act_key
-            or not VECTORIZED[key].finite_on_finite
+            or not getattr(vectorized(key), "finite_on_finite", False)
             or len(nodes[0].operands()) != 1
             or not np.array_equal(column, np.arange(product.out.start, product.out.stop))
         ):

@@ -1,12 +1,14 @@
-"""The numpy form of every op of ``engine.RULES``: the one per-op table of the compiler.
+"""What the compiler knows about each op: the one per-op table of the package.
 
 Everything the compiler knows about a particular op is here, one entry per op; the rest of the
-package reads these fields and never branches on an op's name. (When the engine's ``Op`` record
-carries its numpy forward and local itself, this file folds into it.)
+package reads these fields and never branches on an op's name. An op defined with ``defop`` is
+compiled from the numpy form it carries (``RULES[key].numpy``); the built-in ops have entries here
+that write straight into the step's buffer (``out=``) and say which may run inside a matrix-product
+step. (When the engine's ``Op`` record carries those two facts, this table folds into it.)
 
-The forward needs a numpy form (the engine's use the math module). The local derivatives are the
-engine's own formulas (``RULES[key].local``), which numpy runs elementwise, wherever they are plain
-arithmetic; only those with a branch or the engine's float-only log are written again here.
+The local derivatives are the engine's own formulas (``RULES[key].local``), which numpy runs
+elementwise, wherever they are plain arithmetic; only those with a branch or the engine's
+float-only log are written again here.
 """
 
 from __future__ import annotations
@@ -86,12 +88,32 @@ VECTORIZED: dict[str, Vectorized] = {
 SEGMENT_SUMS = ("linear", "sum")
 
 
+def vectorized(key: str) -> Vectorized | None:
+    """The op's array form: this table's, else the numpy form an op defined with defop carries."""
+    if key in VECTORIZED:
+        return VECTORIZED[key]
+    rule = RULES.get(key)
+    form = rule.numpy if rule is not None else None
+    if rule is None or form is None:
+        return None
+    forward = form.forward
+
+    def write(*operands: Array, out: Array) -> Array:
+        out[...] = forward(*operands)
+        return out
+
+    return Vectorized(write, form.local, form.refuses, local_can_blow_up=rule.singular)
+
+
 def op_key(node: Value) -> str:
     """The node's key in RULES ('pow' for a ** b with b a Value: its name is '**' too)."""
-    name = node._op
-    if name == "**" and isinstance(node.operands()[1], Value):
-        return "pow"
-    return name
+    key = node._rule.key
+    if not key and node._op:
+        raise NotImplementedError(
+            f"compile: the node {node._op!r} was made the classic way (Value(data, children, op) with a "
+            "_backward closure), so there is no rule to vectorize; define the op with micrograd.defop"
+        )
+    return key
 
 
 def linear_parts(node: Value) -> tuple[tuple[Any, ...], tuple[Any, ...]]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from micrograd.compile.groups import MatrixProduct
 from micrograd.compile.lower import Program, lower
-from micrograd.compile.ops import SEGMENT_SUMS, VECTORIZED, Array
+from micrograd.compile.ops import SEGMENT_SUMS, Array, vectorized
 from micrograd.compile.schedule import CHAIN, schedule
 from micrograd.engine import Value, is_grad_enabled
 
@@ -123,12 +123,14 @@ class CompiledStep:
             raise ValueError("compile: aux must be rectangular (nested lists of equal lengths)") from None
         self._build(result, [_flat(p) for p in placeholders], aux_nodes)
         self._lock = threading.Lock()
+        self._loss_fn, self._has_aux = loss_fn, has_aux  # to ask the engine about a gradient (see _backward)
+        self._batch: list[Array] = arrays
 
     def _build(self, root: Value, input_nodes: list[list[Value]], aux_nodes: list[Value]) -> None:
         plan = schedule(root, keep=aux_nodes)
         for node in plan.run:
             key = plan.key[node]
-            if key not in VECTORIZED and key not in SEGMENT_SUMS and key != CHAIN:
+            if key not in SEGMENT_SUMS and key != CHAIN and vectorized(key) is None:
                 raise NotImplementedError(f"compile: op {key!r} has no vectorized form in micrograd.compile")
         missing = [v for v in aux_nodes if v not in plan.level]
         if missing:
@@ -139,6 +141,8 @@ class CompiledStep:
         program = self.program
         self.kernels = program.kernels
         self.backward_kernels = program.backward_kernels
+        self.guarded_kernels = [k for k in self.backward_kernels if getattr(k, "guard_local", False)
+                                or getattr(getattr(k, "rule", None), "singular", False)]
         self.checks_domain = program.checks_domain
         self.n_nodes = program.n_nodes  # op nodes the step runs (leaves and folded additions not counted)
         self.n_levels = program.n_levels
@@ -161,6 +165,7 @@ class CompiledStep:
                 f"got {len(batch)}; the traced graph is fixed"
             )
         vals = self._vals
+        arrays = []
         for x, name, shape, where in zip(batch, self.names, self.shapes, self.program.input_slots):
             array = _as_array(x, f"input {name!r}")
             if array.shape != shape:
@@ -169,6 +174,8 @@ class CompiledStep:
                     "the traced graph is fixed (batch size included): compile another step for this shape"
                 )
             vals[where] = array.reshape(-1)
+            arrays.append(array)
+        self._batch = arrays
 
     def _load_params(self, theta: Array | None) -> None:
         where = self.program.param_slots
@@ -217,7 +224,33 @@ class CompiledStep:
         grads[self.program.root_slot] = 1.0
         for kernel in self.backward_kernels:
             kernel.backward()
-        return grads[self.program.param_slots]
+        gradient = grads[self.program.param_slots]
+        if not np.isfinite(gradient).all() or any(k.suspect for k in self.guarded_kernels):
+            self._ask_the_engine(gradient)
+        return gradient
+
+    def _ask_the_engine(self, gradient: Array) -> None:
+        """A gradient is not finite, or a 0 upstream met an infinite local derivative: the engine
+        decides (it raises, naming the op, or finds the 0 exact). Rare: the whole loss runs eagerly
+        once, on this batch and these parameter values, and every Value is left as it was."""
+        saved = [(p.data, p.grad) for p in self.params]
+        try:
+            for p, value in zip(self.params, self._vals[self.program.param_slots].tolist()):
+                p.data = value
+            result = self._loss_fn(*[_placeholders(a.tolist(), n) for a, n in zip(self._batch, self.names)])
+            (result[0] if self._has_aux else result).backward()
+        except (ArithmeticError, ValueError) as exc:
+            raise type(exc)(f"{exc} [the compiled step's gradient, run eagerly to name the op]") from None
+        finally:
+            for p, (data, grad) in zip(self.params, saved):
+                p.data, p.grad = data, grad
+        if not np.isfinite(gradient).all():  # the engine, adding in its own order, stays finite
+            i = int(np.flatnonzero(~np.isfinite(gradient))[0])
+            p = self.params[i]
+            raise OverflowError(
+                f"backward: the gradient of parameter {p.label or i} is {float(gradient[i])!r} in the "
+                "compiled step (the eager engine, adding in another order, stays finite)"
+            )
 
     @property
     def aux(self) -> Array:
