@@ -786,12 +786,20 @@ def test_two_threads_calling_one_step_each_get_their_own_answer():
             if loss != expected[k][0] or not (gradient == expected[k][1]).all():
                 wrong.append(k)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    def run_in_two_threads(target):
+        threads = [threading.Thread(target=target, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    run_in_two_threads(worker)
     assert expected[0][0] != expected[1][0] and wrong == []
+    # through the Values: every call adds its gradient into p.grad, none is lost
+    zero(model.parameters())
+    run_in_two_threads(lambda k: [step(*batches[k]) for _ in range(100)])
+    for p, g0, g1 in zip(model.parameters(), expected[0][1].tolist(), expected[1][1].tolist()):
+        assert_close(p.grad, 100 * (g0 + g1), scale_of([100 * g0, 100 * g1]))
 
 
 OPTIMIZERS = {

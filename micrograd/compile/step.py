@@ -284,12 +284,11 @@ class CompiledStep:
             self._load_params(None)
             self._forward()
             gradient = self._backward()
-            loss = float(self._vals[self.program.root_slot])
-        params = self.params
-        total = np.fromiter(map(_grad, params), float, len(params)) + gradient
-        for _ in map(setattr, params, repeat("grad"), total.tolist()):
-            pass
-        return loss
+            params = self.params
+            total = np.fromiter(map(_grad, params), float, len(params)) + gradient
+            for _ in map(setattr, params, repeat("grad"), total.tolist()):  # p.grad += d loss / d p
+                pass
+            return float(self._vals[self.program.root_slot])
 
     def value_and_grad(self, theta: Array, *batch: Any) -> tuple[float, Array]:
         """The loss and d loss/d theta on this batch, for the parameter values ``theta``.
