@@ -124,14 +124,10 @@ class _ArrayOptimizer(Optimizer):
         inner.lr, inner.steps = self.lr, self.steps
         with np.errstate(all="ignore"):  # an overflow is found and named just below
             new = self.update(inner, self.theta, self.gradient)
-        if not np.isfinite(new).all():
+        if not np.isfinite(new).all():  # the optimizer's own error, on the Values as they stand
             i = int(np.flatnonzero(~np.isfinite(new))[0])
             self.write_back()
-            p = self.params[i]
-            raise OverflowError(
-                f"{type(inner).__name__} step {self.steps} would set parameter {p.label or p!r} to "
-                f"{float(new[i])!r} (lr={self.lr!r}, grad={p.grad!r}); lower the learning rate"
-            )
+            raise inner._not_finite(self.params[i], float(new[i]))
         self.theta = new
         self.steps += 1
         if self.sync:
@@ -184,6 +180,7 @@ def fit_compiled(
         validation = (as_list(validation[0]), as_list(validation[1]))
     classes = training.check_run(X, y, steps, seed)
     training.check_batching(batch_size, validation)
+    training.check_parameters(model.parameters(), "fit_compiled")
     with no_grad():
         first = model(X[0])
     k = 1 if isinstance(first, Value) else len(first)

@@ -180,7 +180,14 @@ class CompiledStep:
     def _load_params(self, theta: Array | None) -> None:
         where = self.program.param_slots
         if theta is None:
-            self._vals[where] = np.fromiter(map(_data, self.params), float, len(self.params))
+            values = self._vals[where] = np.fromiter(map(_data, self.params), float, len(self.params))
+            if not np.isfinite(values).all():
+                i = int(np.flatnonzero(~np.isfinite(values))[0])
+                name = self.params[i].label or i
+                raise ValueError(
+                    f"parameter {name} is {float(values[i])!r}: its .data was set to a number that is not "
+                    "finite (no op makes one); every value in a graph is finite"
+                )
             return
         if not isinstance(theta, np.ndarray) or theta.shape != (len(self.params),):
             raise ValueError(
@@ -196,10 +203,11 @@ class CompiledStep:
     def _forward(self) -> None:
         for kernel in self.kernels:
             kernel.forward()
-        if self.checks_domain or not np.isfinite(self._vals[self.program.computed]).all():
-            self._find_forward_error()
+        finite = bool(np.isfinite(self._vals[self.program.computed]).all())
+        if self.checks_domain or not finite:
+            self._find_forward_error(finite)
 
-    def _find_forward_error(self) -> None:
+    def _find_forward_error(self, finite: bool) -> None:
         # The first node (in the graph's order) that fails with finite operands: re-run it in the engine.
         first: tuple[int, Any, int] | None = None
         for kernel in self.kernels:
@@ -209,7 +217,11 @@ class CompiledStep:
                 if first is None or kernel.positions[i] < first[0]:
                     first = (int(kernel.positions[i]), kernel, i)
         if first is None:
-            return
+            if finite:
+                return
+            # (never seen: inputs and parameters are checked as they are loaded, so a value that is
+            # not finite starts at a node whose operands are finite)
+            raise OverflowError("the compiled step computed a value that is not finite")
         _, kernel, i = first
         try:
             kernel.reevaluate(i)
