@@ -73,9 +73,9 @@ def test_benchmark_quick_run_prints_every_row_and_every_target():
     bench = load_benchmark()
     for row in (bench.ENGINE, bench.UNFUSED, bench.HAND, bench.COMPILED, bench.VIA_VALUES, bench.TORCH,
                 bench.NUMPY, "moons step:", "digits step:", "wide step:", "bytes per elementary node",
-                "per-node time ratio", "s per 100k nodes", "peak bytes per node",
+                "per-node time ratio", "s per 100k nodes", "peak bytes per node", "us per w*x",
                 "digits step: compiled / PyTorch vectorized", "moons step: compiled / PyTorch vectorized",
                 "digits step: compiled / hand-written numpy", "moons step: compiled / hand-written numpy",
-                "demos/digits.py: 20 training steps, seconds", "demos/digits.py: held-out accuracy",
+                "demos/digits.py: 20 training steps, CPU seconds", "demos/digits.py: held-out accuracy",
                 "moons step: eager engine / hand-written pure Python"):
         assert row in result.stdout, row
