@@ -487,15 +487,15 @@ def backward_seconds_per_node(n: int, repeats: int) -> float:
         for _ in range(n // 2):
             y = y * 1.0000001 + 0.5
         gc.collect()
-        start = time.perf_counter()
+        start = time.thread_time()
         y.backward()
-        times.append((time.perf_counter() - start) / n)
+        times.append((time.thread_time() - start) / n)
         del x, y
     return statistics.median(times)
 
 
 def trace_cost(shape: Shape) -> tuple[int, int, float, float, float]:
-    """(op nodes, matrix products, seconds to trace and compile, peak bytes per node while
+    """(op nodes, matrix products, CPU seconds to trace and compile, peak bytes per node while
     compiling, bytes per node the compiled step keeps)."""
     from micrograd.compile import TRACED_LOSSES, compile
 
@@ -508,9 +508,9 @@ def trace_cost(shape: Shape) -> tuple[int, int, float, float, float]:
                        params=params, inputs=(shape.X, targets))
 
     gc.collect()
-    start = time.perf_counter()
+    start = time.thread_time()
     step = build()
-    seconds = time.perf_counter() - start
+    seconds = time.thread_time() - start
     del step
     gc.collect()
     tracemalloc.start()
@@ -558,14 +558,14 @@ def main(argv: list[str] | None = None) -> int:
     per_node = bytes_per_node(n_small)
     small = backward_seconds_per_node(n_small, 1 if args.quick else 3)
     large = backward_seconds_per_node(n_large, 1 if args.quick else 3)
-    print("\n| eager engine: memory and scaling | value |")
+    print("\n| eager engine: memory and scaling (CPU time) | value |")
     print("|---|---:|")
     print(f"| bytes per elementary node (chain of * and +) | {per_node:.1f} |")
     print(f"| backward, {n_small:,}-node chain | {small * 1e9:.0f} ns per node |")
     print(f"| backward, {n_large:,}-node chain | {large * 1e9:.0f} ns per node |")
     print(f"| per-node time ratio, {n_large:,} / {n_small:,} | {large / small:.2f} |")
 
-    print("\n| tracing (compile) | op nodes | seconds | s per 100k nodes | peak bytes per node "
+    print("\n| tracing (compile), CPU time | op nodes | seconds | s per 100k nodes | peak bytes per node "
           "| bytes per node kept | us per w*x | peak bytes per w*x |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for shape in all_shapes[1:]:
