@@ -37,7 +37,10 @@ n * 2**-53 * (|b| + sum |w_i x_i|), n inputs), and the engine's ``sum`` nodes (m
 with an error bound checked per node, rows that cancel being added again with math.fsum, so each is
 within 2**-44 (6e-14) relative of eager's. Gradients are sums of contributions too, added in
 another order: they agree to the same kind of bound. Errors agree: a call that would take log of a
-non-positive number raises the engine's own DomainError, naming the op and its operands.
+non-positive number raises the engine's own DomainError, naming the op and its operands; a gradient
+that would not be finite (or a 0 that underflowed before an infinite local derivative) raises the
+engine's own error, found by running that one call eagerly. The step differentiates toward the
+parameters only: it computes no gradient of the inputs, so it checks none.
 """
 
 from micrograd.compile.fit import TRACED_LOSSES, fit_compiled

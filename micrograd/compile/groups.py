@@ -91,7 +91,6 @@ class Slots:
         values = idx[idx >= 0]
         self.constant = values.size == 0
         self.needs_grad = bool(needs_grad[values].any()) if values.size else False
-        self.view: Array | None = None
 
     def bind(self, vals: Array, grads: Array, constants_at: int, scalar_ok: bool = False) -> None:
         idx = np.where(self.idx < 0, constants_at - 1 - self.idx, self.idx)
@@ -104,7 +103,6 @@ class Slots:
             self.read: Callable[[], Any] = lambda: self.value
         elif pattern is not None:
             view = _view(vals, pattern[0], idx.shape, pattern[1])
-            self.view = view
             self.read = lambda: view
         else:
             self.read = lambda: vals.take(idx)
@@ -136,6 +134,7 @@ class Kernel:
 
     def __init__(self, key: str, level: int, out: slice, labels: dict[int, str], positions: Array) -> None:
         self.key, self.level, self.out = key, level, out
+        self.op_name = key  # the op as error messages name it
         self.labels = labels  # node index -> label, for error messages (the graph itself is not kept)
         self.positions = positions  # each node's place in the graph's topological order
         self.needs_grad = False
@@ -169,7 +168,8 @@ class Kernel:
 
     def where(self, i: int) -> str:
         label = f" '{self.labels[i]}'" if i in self.labels else ""
-        return f" [in the compiled step: {self.key} node{label} {i + 1} of {self.size} at level {self.level}]"
+        place = f"{i + 1} of {self.size} at level {self.level}"
+        return f" [in the compiled step: {self.op_name} node{label} {place}]"
 
 
 def _evaluate_linear(data: list[float]) -> None:
@@ -314,6 +314,7 @@ class SegmentSum(Kernel):
                  left: Slots, right: Slots, arity: Array, right_is_one: bool) -> None:
         super().__init__(key, level, out, labels, positions)
         self.left, self.right, self.arity, self.right_is_one = left, right, arity, right_is_one
+        self.op_name = "+" if right_is_one else "linear"  # a chain of additions, or neurons
         self.segment = np.repeat(np.arange(len(arity), dtype=np.intp), arity)
         self.needs_grad = left.needs_grad or (not right_is_one and right.needs_grad)
 
@@ -360,8 +361,6 @@ class SegmentSum(Kernel):
         for term in rest:
             total = RULES["+"].evaluate((total, term))
 
-    def where(self, i: int) -> str:
-        return super().where(i).replace(f"{self.key} node", "+ node" if self.right_is_one else "linear node")
 
 
 class ExactSum(Kernel):
