@@ -44,7 +44,7 @@ parameters only: it computes no gradient of the inputs, so it checks none.
 """
 
 from micrograd.compile.fit import TRACED_LOSSES, fit_compiled
-from micrograd.compile.ops import SEGMENT_SUMS, VECTORIZED, Vectorized, vectorized
+from micrograd.compile.ops import SEGMENT_SUMS, Vectorized, vectorized
 from micrograd.compile.schedule import CHAIN, LEVEL_COLOURS, Schedule, draw_levels, levels, schedule
 from micrograd.compile.step import CompiledStep, compile
 
@@ -53,7 +53,6 @@ __all__ = [
     "LEVEL_COLOURS",
     "SEGMENT_SUMS",
     "TRACED_LOSSES",
-    "VECTORIZED",
     "CompiledStep",
     "Schedule",
     "Vectorized",
