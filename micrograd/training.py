@@ -7,8 +7,10 @@ two-class labels may also be given as -1/+1.
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
@@ -37,6 +39,27 @@ class History:
 
     def __len__(self) -> int:
         return len(self.loss)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off inside the block, back as it was after.
+
+    A training step builds a graph of thousands of nodes that lives until the step ends. Each
+    automatic collection during the step traverses the graph and promotes it to older generations,
+    and a full collection traverses every object of the process: in a small process that costs the
+    eager engine a third of its step time (less after importing a big library such as torch, whose
+    objects make full collections rarer). The graph holds no reference cycles, so reference counting
+    frees it when the step ends; the collector, paused meanwhile, runs as usual after. ``fit`` runs
+    each step inside this; wrap the step of a hand-written loop in it to get the same speed.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def class_indices(y: Sequence[object]) -> list[int]:
@@ -240,7 +263,8 @@ def run_steps(
         xb, idx = (X, range(len(X))) if stream is None else next(stream)
         model.zero_grad()
         opt.zero_grad()  # also any parameters the optimizer holds beyond the model's
-        loss_value, predicted = step(xb, idx)
+        with gc_paused():
+            loss_value, predicted = step(xb, idx)
         opt.step()
         hits = sum(p == classes[i] for p, i in zip(predicted, idx))
         history.loss.append(loss_value)
