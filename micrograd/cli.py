@@ -75,6 +75,9 @@ MAX_PRODUCTS_PER_STEP = 50_000_000
 MAX_TRACED_PRODUCTS = 5_000_000
 MAX_HIDDEN_LAYERS = MAX_LAYERS - 1  # a saved model has at most MAX_LAYERS, the output layer included
 
+# `draw` refuses an expression whose graph dot is predicted to take longer than this (seconds).
+DRAW_SECONDS = 5.0
+
 ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
 
 
@@ -156,6 +159,14 @@ def _layer_sizes(text: str) -> list[int]:
     return sizes
 
 
+def _names(text: str) -> list[str]:
+    """'w1,w2,b' -> ['w1', 'w2', 'b']."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: give names separated by commas, e.g. w1,w2,b")
+    return names
+
+
 def _suffix(path: str, formats: Sequence[str], option: str) -> Path:
     """``path`` if its suffix is one of ``formats`` (checked before any work, so a typo costs nothing)."""
     result = Path(path)
@@ -210,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  micrograd demo                       # the guided tour, files in ./out/\n"
             f'  micrograd explain "{NEURON}" {NEURON_ARGS}\n'
-            f'  micrograd draw "{NEURON}" {NEURON_ARGS} -o neuron.png\n'
+            f'  micrograd draw "{NEURON}" {NEURON_ARGS} --params w1,w2,b -o neuron.png\n'
             "  micrograd train moons --plot moons.png\n"
             "\nrun `micrograd COMMAND --help` for each command's options"
         ),
@@ -241,8 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
         "draw",
         "evaluate an expression, backpropagate from it, and draw its graph with every value and gradient",
         "example:\n"
-        f'  micrograd draw "{NEURON}" x1=2 x2=0 w1=-3 w2=1 b=6.88 -o neuron.png\n\n'
-        "the suffix of FILE picks the format: .svg, .png or .pdf (made by Graphviz's dot).\n"
+        f'  micrograd draw "{NEURON}" x1=2 x2=0 w1=-3 w2=1 b=6.88 --params w1,w2,b -o neuron.png\n\n'
+        "the suffix of FILE picks the format: .svg, .png or .pdf (made by Graphviz's dot); a PNG is\n"
+        "sized for a 1920x1080 slide. Unnamed nodes are n1, n2, ... as `micrograd explain` names them.\n"
         "An expression that starts with '-' goes after --:  micrograd draw -o g.svg -- \"-x*y\" x=1 y=2",
         _draw,
     )
@@ -252,6 +264,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     draw.add_argument(
         "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top to bottom"
+    )
+    draw.add_argument(
+        "--params",
+        type=_names,
+        default=[],
+        metavar="NAMES",
+        help="names to colour as parameters (weights, biases), comma separated, e.g. w1,w2,b",
+    )
+    draw.add_argument(
+        "--max-seconds",
+        type=_positive_float,
+        default=DRAW_SECONDS,
+        metavar="S",
+        help=f"refuse a graph dot is predicted to take longer than S seconds on (default {DRAW_SECONDS:g})",
     )
 
     explain = _subcommand(
@@ -342,15 +368,31 @@ def _dataset_names(datasets: dict[str, Any]) -> list[str]:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    from micrograd.explain import node_names
-    from micrograd.viz import RENDER_FORMATS, render
+    from micrograd.viz import RENDER_FORMATS, TooLargeToDraw, render
 
     output = _suffix(args.output, RENDER_FORMATS, "-o")
     out, leaves = build(args.expression, args.values)
+    unknown = [name for name in args.params if name not in leaves]
+    if unknown:
+        raise UsageError(
+            f"--params {','.join(args.params)}: {', '.join(map(repr, unknown))} "
+            f"{'is not a name' if len(unknown) == 1 else 'are not names'} in the expression "
+            f"(its names: {', '.join(leaves) or 'none'})"
+        )
     out.backward()
-    # the parser already bounds the expression's size, so the drawing limit can follow it
-    # the n1, n2, ... names of `micrograd explain`, so the picture and the table match
-    render(out, output, rankdir=args.rankdir, max_nodes=2000, names=node_names(out))
+    try:
+        # the parser already bounds the expression's size, so the drawing limit can follow it
+        render(
+            out,
+            output,
+            rankdir=args.rankdir,
+            max_nodes=2000,
+            max_seconds=args.max_seconds,
+            params=[leaves[name] for name in args.params],
+        )
+    except TooLargeToDraw as exc:  # the figure, and how to draw it anyway
+        way_out = f"pass --max-seconds {exc.needed} to draw it anyway" if exc.option == "max_seconds" else ""
+        raise UsageError(f"{exc.figure}; {way_out or 'draw a smaller expression'}") from None
     print(f"{out.label} = {args.expression} = {out.data:.6g}" if out._op else f"{out.label} = {out.data:.6g}")
     for name, leaf in leaves.items():
         print(f"  d{out.label}/d{name} = {leaf.grad:.6g}")
@@ -544,7 +586,8 @@ def _compiled_fit() -> Callable[..., Any]:
 
 def _demo(args: argparse.Namespace) -> int:
     from micrograd.data import make_moons
-    from micrograd.explain import explain, node_names
+    from micrograd.engine import topological_order
+    from micrograd.explain import explain
     from micrograd.nn import MLP
     from micrograd.plots import decision_boundary, loss_curve
     from micrograd.training import accuracy, fit
@@ -561,16 +604,16 @@ def _demo(args: argparse.Namespace) -> int:
     out, _ = build(NEURON, NEURON_VALUES)
     explanation = explain(out)
     print(explanation.to_text())
-    names = node_names(out)  # the table's n1, n2, ... written in the graph's boxes too
-    written.append(render(out, out_dir / "neuron.svg", names=names))
-    written.append(render(out, out_dir / "neuron.png", names=names))
+    params = [leaf for leaf in topological_order(out) if leaf.label in ("w1", "w2", "b")]
+    written.append(render(out, out_dir / "neuron.svg", params=params))
+    written.append(render(out, out_dir / "neuron.png", params=params))
     html = out_dir / "neuron_backprop.html"
     explanation.to_html(html)
     written.append(html)
     print(f"\nIts graph, with every value and gradient: {written[0]} and {written[1]}")
     print(f"A page that steps through the backward pass (open it in a browser): {html}")
     print('Try your own:  micrograd explain "x*x + x" x=3')
-    print(f'               micrograd draw "{NEURON}" {NEURON_ARGS} -o neuron.png')
+    print(f'               micrograd draw "{NEURON}" {NEURON_ARGS} --params w1,w2,b -o neuron.png')
 
     _heading("2. Training the classic moons MLP")
     X, y = make_moons(CLASSIC_SAMPLES, noise=0.1, seed=CLASSIC_SEED)

@@ -28,10 +28,7 @@ class Cost:
     seconds: float
 
     def explain(self) -> str:
-        return (
-            f"{self.nodes} nodes and {self.edges} edges, whose edges cross ranks through {self.hidden} "
-            f"hidden nodes, up to {self.widest} on one rank"
-        )
+        return f"{self.nodes} nodes, {self.edges} edges, {self.hidden} hidden nodes where edges cross ranks"
 
 
 def estimate_cost(picture: Picture) -> Cost:

@@ -212,41 +212,51 @@ def draw_dot(
     return graph
 
 
+class TooLargeToDraw(ValueError):
+    """A graph refused before ``dot`` runs: ``figure`` says what was measured, ``option`` and ``needed``
+    the ``draw_dot`` argument that draws it anyway, ``hint`` another way out."""
+
+    def __init__(self, figure: str, option: str, needed: int, hint: str) -> None:
+        self.figure, self.option, self.needed, self.hint = figure, option, needed, hint
+        super().__init__(f"draw_dot: {figure}. Pass {option}={needed} to draw it anyway{hint}.")
+
+
 def _refuse_what_dot_would_take_long_on(
     root: Value, cost: Cost, max_nodes: int, max_seconds: float, collapse: bool, model: object
 ) -> None:
-    """A ValueError that gives the figure, the limit and the ways out, above either limit."""
-    if cost.drawn > max_nodes or cost.seconds > max_seconds:
-        if collapse:
-            hint = " (this is already collapsed: one box per neuron)"
+    """Raise TooLargeToDraw, with the figure, the limit and the ways out, above either limit."""
+    if cost.drawn <= max_nodes and cost.seconds <= max_seconds:
+        return
+    if collapse:
+        hint = " (this is already collapsed: one box per neuron)"
+    else:
+        collapsed = estimate_cost(build(root, collapse=True, model=model))
+        if collapsed.drawn < cost.drawn:
+            hint = (
+                f", or pass collapse=True to draw one box per neuron ({collapsed.drawn} nodes, about "
+                f"{_seconds(collapsed.seconds)})"
+            )
         else:
-            collapsed = estimate_cost(build(root, collapse=True, model=model))
-            if collapsed.drawn < cost.drawn:
-                hint = (
-                    f", or pass collapse=True to draw one box per neuron ({collapsed.drawn} nodes, "
-                    f"about {collapsed.seconds:.1f} s)"
-                )
-            else:
-                hint = (
-                    ", or draw a part of the graph: draw_dot(an inner node) (collapse=True, one box per "
-                    "neuron, helps only graphs built by micrograd.nn)"
-                )
+            hint = ", or draw a part of the graph: draw_dot(an inner node)"
     if cost.drawn > max_nodes:
-        raise ValueError(
-            f"draw_dot: the graph has {cost.drawn} nodes to draw (values and constants), more than "
-            f"max_nodes={max_nodes}; a picture that large cannot be read, and dot would take a long time on "
-            f"it. Pass max_nodes={cost.drawn} to draw it anyway{hint}."
+        raise TooLargeToDraw(
+            f"the graph has {cost.drawn} nodes to draw (values and constants), more than max_nodes={max_nodes}; "
+            "a picture that large cannot be read, and dot would take a long time on it",
+            "max_nodes",
+            cost.drawn,
+            hint,
         )
-    if cost.seconds > max_seconds:
-        raise ValueError(
-            f"draw_dot: dot would take about {cost.seconds:.0f} s to lay this graph out ({cost.explain()}), "
-            f"more than max_seconds={max_seconds:g}. Pass max_seconds={_round_up(cost.seconds)} to draw it "
-            f"anyway{hint}."
-        )
+    raise TooLargeToDraw(
+        f"dot would take about {_seconds(cost.seconds)} to lay this graph out ({cost.explain()}), more than "
+        f"max_seconds={max_seconds:g}",
+        "max_seconds",
+        int(cost.seconds * 1.5) + 1,  # the prediction is a rough one: leave room
+        hint,
+    )
 
 
-def _round_up(seconds: float) -> int:
-    return int(seconds * 1.5) + 1
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
 def _to_dot(picture: Picture, format: str, rankdir: str) -> Graph:
