@@ -61,7 +61,12 @@ def box(group: ET.Element) -> tuple[float, float, float, float]:
 
 
 def center(group: ET.Element) -> tuple[float, float]:
-    x0, y0, x1, y1 = box(group)
+    """The middle of what dot drew for the group: its outline, or its text when it has none."""
+    try:
+        x0, y0, x1, y1 = box(group)
+    except ValueError:  # a plain text node (a constant)
+        text = group.find(f"{SVG}text")
+        return float(text.get("x")), float(text.get("y"))  # type: ignore[arg-type, union-attr]
     return (x0 + x1) / 2, (y0 + y1) / 2
 
 
