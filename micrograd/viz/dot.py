@@ -146,6 +146,7 @@ def draw_dot(
     model: object = None,
     path_from: Value | None = None,
     max_seconds: float = MAX_SECONDS,
+    values: Mapping[Value, float] | None = None,
 ) -> Graph:
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter).
 
@@ -172,7 +173,8 @@ def draw_dot(
     - ``params``: leaves to colour as parameters, besides those the model or nn's labels name.
     - ``names``: text for the first cell of each value's box (default: as above).
     - ``grads``: gradient to print per value instead of its current ``.grad``; ``grad_changed``:
-      values whose grad is printed in red (the ones a backward step has just updated).
+      values whose grad is printed in red (the ones a backward step has just updated); ``values``:
+      data to print per value instead of its current ``.data``.
 
     Raises ValueError above ``max_nodes`` boxes and constants, or when ``dot`` is predicted to take
     more than ``max_seconds`` to lay the graph out; the message gives the figures and the way out.
@@ -204,6 +206,7 @@ def draw_dot(
         grads=grads,
         grad_changed=grad_changed,
         model=model,
+        values=values,
     )
     cost = estimate_cost(picture)
     _refuse_what_dot_would_take_long_on(root, cost, max_nodes, max_seconds, collapse, model)

@@ -184,11 +184,12 @@ def build(
     grads: Mapping[Value, float] | None = None,
     grad_changed: Iterable[Value] | None = None,
     model: object = None,
+    values: Mapping[Value, float] | None = None,
 ) -> Picture:
     """The picture of ``root``'s graph; the options are ``draw_dot``'s (see there)."""
     return _Builder(
         root, show_grad, collapse, highlight, node_colors, grouping, legend, params, names, grads,
-        grad_changed, model,
+        grad_changed, model, values,
     ).picture
 
 
@@ -207,8 +208,10 @@ class _Builder:
         grads: Mapping[Value, float] | None,
         grad_changed: Iterable[Value] | None,
         model: object,
+        values: Mapping[Value, float] | None,
     ) -> None:
         self.root = root
+        self.values = values
         self.order = topological_order(root)
         self.position = {node: i for i, node in enumerate(self.order)}
         self.show_grad = show_grad
@@ -435,7 +438,8 @@ class _Builder:
         cells = [Cell(name)] if name else []
         if box is not None:
             cells += [Cell(text) for text in box.text]
-        cells.append(Cell(f"data {format_number(node.data)}"))
+        data = self.values.get(node, node.data) if self.values is not None else node.data
+        cells.append(Cell(f"data {format_number(data)}"))
         if self.show_grad:
             grad = self.grads.get(node, node.grad) if self.grads is not None else node.grad
             cells.append(Cell(f"grad {format_number(grad)}", HIGHLIGHT if node in self.changed else ""))
