@@ -301,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # the choices are the library's own tables, so a new loss or optimizer appears here by itself
     from micrograd.data import DATASETS
+    from micrograd.live import FRAMES, MAX_FRAMES
     from micrograd.nn import ACTIVATIONS, INITS
     from micrograd.optim import OPTIMIZERS
     from micrograd.training import LOSSES
@@ -313,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  micrograd train moons --plot moons.png          # the classic run: 100 steps, 100% accuracy\n"
         "  micrograd train spiral --hidden 32,32 --optimizer adam --lr 0.05 --plot spiral.png\n"
         "  micrograd train circles --steps 50 --val 0.2 --save circles.json\n"
+        "  micrograd train moons --html train.html         # a page that replays the training\n"
         "  micrograd train digits --compile                # 8x8 images, 10 classes, a fifth held out\n\n"
         f"datasets: {', '.join(_dataset_names(DATASETS))} (digits needs scikit-learn).\n"
         "Defaults: the classic moons run (--hidden 16,16, relu, sgd with lr 1.0 decaying linearly to\n"
@@ -353,6 +355,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", metavar="FILE", help="write the decision boundary (.png, .svg, .pdf; 2-D data)"
     )
     train.add_argument("--loss-plot", metavar="FILE", help="write the loss curve (.png, .svg, .pdf)")
+    train.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write one offline page that replays the training: boundary, loss, parameters, network (2-D data)",
+    )
+    train.add_argument(
+        "--frames",
+        type=_count(MAX_FRAMES),
+        default=FRAMES,
+        help=f"steps the --html page records, evenly spread (default {FRAMES}, at most {MAX_FRAMES})",
+    )
     train.add_argument("--save", metavar="MODEL.json", help="save the trained model as JSON")
     train.add_argument("--compile", action="store_true", help="train with the numpy-compiled graph (fast)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -435,7 +448,8 @@ def _train(args: argparse.Namespace) -> int:
     plot = _suffix(args.plot, PLOT_FORMATS, "--plot") if args.plot else None
     loss_plot = _suffix(args.loss_plot, PLOT_FORMATS, "--loss-plot") if args.loss_plot else None
     save = _suffix(args.save, ("json",), "--save") if args.save else None
-    for path in (plot, loss_plot, save):
+    page = _suffix(args.html, ("html", "htm"), "--html") if args.html else None
+    for path in (plot, loss_plot, save, page):
         if path is not None:
             check_writable(path)  # before training, not after it
     if args.dataset == "digits" and args.samples is not None:
@@ -460,8 +474,11 @@ def _train(args: argparse.Namespace) -> int:
             f"--loss {loss} is for two classes, but {args.dataset} has {classes}; "
             "use --loss cross_entropy or mse"
         )
-    if plot is not None and len(X[0]) != 2:
-        raise UsageError(f"--plot draws 2-D data, but {args.dataset} has {len(X[0])} features; drop --plot")
+    for option, path in (("--plot", plot), ("--html", page)):
+        if path is not None and len(X[0]) != 2:
+            raise UsageError(
+                f"{option} draws 2-D data, but {args.dataset} has {len(X[0])} features; drop {option}"
+            )
     X_val: list[list[float]] = []
     y_val: list[int] = []
     if args.val:
@@ -480,6 +497,11 @@ def _train(args: argparse.Namespace) -> int:
     )
     if args.dataset == "digits" and not args.compile:
         print("(pure Python on 64 inputs takes minutes; --compile runs the same steps with numpy)")
+    recorder = None
+    if page is not None:
+        from micrograd.live import Recorder
+
+        recorder = Recorder(model, X, y, args.steps, loss=loss, frames=args.frames, path=page)
     start = time.perf_counter()
     try:
         history = fit(
@@ -493,6 +515,7 @@ def _train(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             progress=not args.quiet,
             seed=args.seed,
+            callback=recorder,
         )
     except ArithmeticError as exc:  # the weights grew past the float range: the step size is too large
         raise ArithmeticError(f"training diverged ({exc}); try a smaller --lr") from None
@@ -515,6 +538,8 @@ def _train(args: argparse.Namespace) -> int:
     if save is not None:
         model.save(save)
         written.append(save)
+    if recorder is not None:
+        written.append(recorder.write(history))
     for path in written:
         print(f"wrote {path}")
     return 0
