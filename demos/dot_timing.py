@@ -4,8 +4,8 @@ draw_dot refuses a graph dot would spend more than a few seconds on (``micrograd
 predicting the time from what dot will lay out: N nodes, and H hidden nodes on the edges that cross
 ranks. This script draws graph families of growing size (chains,
 Horner's rule, random expressions with shared subterms, wide sums, MLPs fused, unfused and
-collapsed, one to several samples), times ``dot -Tsvg`` on each (the faster of two runs, stopping it at --timeout: the machine's load
-only slows dot down), and fits
+collapsed, one to several samples), times ``dot -Tsvg`` on each (the faster of two runs, stopping
+it at --timeout: the machine's load only slows dot down), and fits
 
     seconds = exp(a) * N^b * (H + 1)^c
 
@@ -80,7 +80,13 @@ def cases(quick: bool) -> Iterator[tuple[str, Callable[[], tuple[Value, dict]]]]
             yield f"random {n}/{seed}", lambda n=n, seed=seed: (random_expression(n, seed), {})
     for n in [20, 60, 150][::step]:
         yield f"sum {n}", lambda n=n: (wide_sum(n), {})
-    for sizes, samples in [([4, 4, 1], 1), ([4, 4, 1], 3), ([8, 8, 1], 1), ([16, 16, 1], 1), ([8, 8, 8, 1], 2)]:
+    for sizes, samples in [
+        ([4, 4, 1], 1),
+        ([4, 4, 1], 3),
+        ([8, 8, 1], 1),
+        ([16, 16, 1], 1),
+        ([8, 8, 8, 1], 2),
+    ]:
         for fused, collapse in [(True, False), (False, False), (True, True)]:
             name = f"mlp {'-'.join(map(str, sizes))} x{samples} {'fused' if fused else 'unfused'}"
             name += " collapsed" if collapse else ""
@@ -91,18 +97,23 @@ def cases(quick: bool) -> Iterator[tuple[str, Callable[[], tuple[Value, dict]]]]
 
             yield name, make
     for sizes, samples in [([16, 16, 1], 4), ([16, 16, 1], 10), ([32, 32, 1], 4)][::step]:
-        yield f"mlp {'-'.join(map(str, sizes))} x{samples} collapsed", (
-            lambda sizes=sizes, samples=samples: (
-                mlp_loss(sizes, samples, True)[0],
-                {"collapse": True},
-            )
+        yield (
+            f"mlp {'-'.join(map(str, sizes))} x{samples} collapsed",
+            (
+                lambda sizes=sizes, samples=samples: (
+                    mlp_loss(sizes, samples, True)[0],
+                    {"collapse": True},
+                )
+            ),
         )
 
 
 def measure(source: str, timeout: float) -> float:
     start = time.perf_counter()
     try:
-        subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, timeout=timeout, check=True)
+        subprocess.run(
+            ["dot", "-Tsvg"], input=source.encode(), capture_output=True, timeout=timeout, check=True
+        )
     except subprocess.TimeoutExpired:
         return float("inf")
     return time.perf_counter() - start
@@ -133,7 +144,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="every other size")
     args = parser.parse_args()
     rows: list[tuple[Cost, float]] = []
-    print(f"{'graph':<40} {'nodes':>6} {'edges':>6} {'hidden':>7} {'widest':>6} {'dot s':>8} {'predicted':>9}")
+    print(
+        f"{'graph':<40} {'nodes':>6} {'edges':>6} {'hidden':>7} {'widest':>6} {'dot s':>8} {'predicted':>9}"
+    )
     for name, make in cases(args.quick):
         root, options = make()
         graph = draw_dot(root, max_nodes=100_000, max_seconds=1e9, **options)

@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--html",
         metavar="FILE",
-        help="write one offline page that replays the training: boundary, loss, parameters, network (2-D data)",
+        help="write an offline page replaying the training: boundary, loss, parameters, network (2-D data)",
     )
     train.add_argument(
         "--frames",

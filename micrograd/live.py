@@ -79,13 +79,15 @@ class Recorder:
         structure = getattr(model, "structure", None)
         if not callable(structure):
             raise TypeError(
-                f"the training page draws a micrograd.nn model (Neuron, Layer, MLP), got {type(model).__name__}"
+                "the training page draws a micrograd.nn model (Neuron, Layer, MLP), "
+                f"got {type(model).__name__}"
             )
         X, y = as_list(X), as_list(y)
         check_dataset(X, y)
         if len(X[0]) != 2:
             raise ValueError(
-                f"the training page draws the input plane, so the samples need 2 features; these have {len(X[0])}"
+                "the training page draws the input plane, so the samples need 2 features; "
+                f"these have {len(X[0])}"
             )
         check_count(steps, "steps")
         frames = check_count(frames, "frames", minimum=2)
@@ -155,7 +157,8 @@ class Recorder:
             "loss": format_number(history.loss[step - 1]) if history is not None else None,
             "accuracy": history.accuracy[step - 1] if history is not None else None,
             "params": [
-                [format_number(p.data), format_number(p.grad) if history is not None else ""] for p in self.params
+                [format_number(p.data), format_number(p.grad) if history is not None else ""]
+                for p in self.params
             ],
             "boundary": _b64(bytes(decided)),
             "confidence": _b64(bytes(confidence)),
@@ -186,7 +189,8 @@ class Recorder:
         order = topological_order(loss)
         grads = grad(loss, order)
         return {
-            f"v{i}": [f"data {format_number(order[i].data)}", f"grad {format_number(grads[i])}"] for i in self.shown
+            f"v{i}": [f"data {format_number(order[i].data)}", f"grad {format_number(grads[i])}"]
+            for i in self.shown
         }
 
     # -- the page ----------------------------------------------------------------------------
@@ -242,7 +246,9 @@ class Recorder:
     def _title(self) -> str:
         if self.title:
             return self.title
-        sizes = "-".join(str(n) for n in [self.structure.nin, *(len(layer) for layer in self.structure.layers)])
+        sizes = "-".join(
+            str(n) for n in [self.structure.nin, *(len(layer) for layer in self.structure.layers)]
+        )
         return f"Training an MLP {sizes} ({self.loss_name} loss), {self.steps} steps"
 
     def _graph_svg(self) -> tuple[str, str]:
@@ -259,19 +265,17 @@ class Recorder:
             values[order[i]] = float(data.removeprefix("data "))
             grads[order[i]] = float(gradient.removeprefix("grad "))
         x = self.X[self.point]
-        note = f"Sample {self.point}, ({format_number(x[0])}, {format_number(x[1])}): its forward pass and its own loss"
+        where = f"({format_number(x[0])}, {format_number(x[1])})"
+        note = f"Sample {self.point}, {where}: its forward pass and its own loss"
         how = ", one box per neuron" if self.collapse else ""
         try:
-            graph = draw_dot(loss, model=self.model, values=values, grads=grads, collapse=self.collapse, max_nodes=1000)
+            graph = draw_dot(
+                loss, model=self.model, values=values, grads=grads, collapse=self.collapse, max_nodes=1000
+            )
         except TooLargeToDraw as exc:
             return "", f"{note}: too large to draw ({exc.figure})"
         svg = graph.pipe(format="svg").decode("utf-8")
         return svg[svg.index("<svg") :], note + how
-
-
-def record(model: Any, X: Sequence[Sequence[float]], y: Sequence[int], steps: int, **options: Any) -> Recorder:
-    """A Recorder (see there): ``fit(model, X, y, steps=steps, callback=recorder)``, then ``recorder.write(path)``."""
-    return Recorder(model, X, y, steps, **options)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -294,8 +298,10 @@ def _grid(extent: Sequence[float], resolution: int) -> list[tuple[float, float]]
     ]
 
 
-def _neuron_outputs(layers: Sequence[Sequence[Any]], points: Sequence[Sequence[float]]) -> list[list[list[float]]]:
-    """Each neuron's output at each point: outputs[layer][neuron][point], by the engine's own layer forward."""
+def _neuron_outputs(
+    layers: Sequence[Sequence[Any]], points: Sequence[Sequence[float]]
+) -> list[list[list[float]]]:
+    """Each neuron's output at each point, ``outputs[layer][neuron][point]``: the engine's layer forward."""
     outputs: list[list[list[float]]] = [[[] for _ in layer] for layer in layers]
     params = [[n.params for n in layer] for layer in layers]
     activations = [_activation(layer[0].activation) for layer in layers]
@@ -334,7 +340,9 @@ def _decide(last: list[list[float]]) -> tuple[list[int], list[int]]:
 
 
 def _subsample(values: Sequence[float], resolution: int, stride: int) -> list[float]:
-    return [values[j * resolution + i] for j in range(0, resolution, stride) for i in range(0, resolution, stride)]
+    return [
+        values[j * resolution + i] for j in range(0, resolution, stride) for i in range(0, resolution, stride)
+    ]
 
 
 def _curve(history: Any) -> dict[str, list[float]]:
@@ -356,4 +364,4 @@ def _b64(data: bytes) -> str:
 
 
 def _read(name: str) -> str:
-    return resources.files("micrograd").joinpath("live_page", name).read_text(encoding="utf-8")
+    return resources.files("micrograd").joinpath("live_page").joinpath(name).read_text(encoding="utf-8")

@@ -30,7 +30,11 @@ def small_run(tmp_path, steps=12, frames=FRAMES, **options):
     model = MLP(2, [4, 4, 1], seed=3)
     tmp_path.mkdir(exist_ok=True)
     path = tmp_path / "train.html"
-    history = fit(model, X, y, steps=steps, progress=False, seed=2, html=path, **options) if frames == FRAMES else None
+    history = (
+        fit(model, X, y, steps=steps, progress=False, seed=2, html=path, **options)
+        if frames == FRAMES
+        else None
+    )
     if history is None:
         recorder = Recorder(model, X, y, steps, frames=frames, path=path)
         history = fit(model, X, y, steps=steps, progress=False, seed=2, callback=recorder)
@@ -46,8 +50,11 @@ def test_fit_with_html_writes_one_page_that_loads_nothing(tmp_path):
     # nothing to fetch: no external script, style, image or font; the only URLs are SVG's namespaces
     assert not re.search(r"<(script|link|img|iframe)[^>]*\b(src|href)=", text)
     urls = set(re.findall(r"https?://[^\s\"'<>)]+", text))
-    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink",
-                    "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd"}
+    assert urls <= {
+        "http://www.w3.org/2000/svg",
+        "http://www.w3.org/1999/xlink",
+        "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd",
+    }
     data = page_data(text)
     # 12 steps and up to 40 frames: every step is recorded, and the state before training
     assert [f["step"] for f in data["frames"]] == list(range(13))
@@ -66,7 +73,9 @@ def test_a_long_run_records_a_bounded_number_of_evenly_spread_frames(tmp_path):
     # four times the steps, the same frames: the page grows only by the loss curve's extra points
     longer, _, _, _ = small_run(tmp_path / "longer", steps=1200, frames=7)
     curve = page_data(longer.read_text())["curve"]
-    assert len(curve["loss"]) == 601 and curve["step"][:3] == [1, 3, 5] and curve["step"][-1] == 1200  # every 2nd
+    assert (
+        len(curve["loss"]) == 601 and curve["step"][:3] == [1, 3, 5] and curve["step"][-1] == 1200
+    )  # every 2nd
     assert longer.stat().st_size < path.stat().st_size + 15_000
 
 
@@ -115,12 +124,19 @@ def test_an_unwritable_page_fails_before_any_step_is_taken(tmp_path):
 def run_cli(*args, cwd):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "micrograd", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "micrograd", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 def test_micrograd_train_html_writes_the_page(tmp_path):
-    result = run_cli("train", "xor", "--steps", "8", "--frames", "5", "--html", "out/xor.html", "--quiet", cwd=tmp_path)
+    result = run_cli(
+        "train", "xor", "--steps", "8", "--frames", "5", "--html", "out/xor.html", "--quiet", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "wrote out/xor.html" in result.stdout
     data = page_data((tmp_path / "out" / "xor.html").read_text())
@@ -129,7 +145,9 @@ def test_micrograd_train_html_writes_the_page(tmp_path):
 
 def test_micrograd_train_html_refuses_what_it_cannot_draw_before_training(tmp_path):
     result = run_cli("train", "moons", "--html", "train.txt", cwd=tmp_path)
-    assert result.returncode == 2 and "--html train.txt: the file name must end in .html, .htm" in result.stderr
+    assert (
+        result.returncode == 2 and "--html train.txt: the file name must end in .html, .htm" in result.stderr
+    )
     result = run_cli("train", "moons", "--frames", "500", "--html", "t.html", cwd=tmp_path)
     assert result.returncode == 2 and "500 is out of range: use 1 .. 200" in result.stderr
     assert list(tmp_path.iterdir()) == []

@@ -187,7 +187,9 @@ def test_parameters_are_coloured_as_parameters_when_given_by_name_or_by_the_mode
     parameter = {ROLE_COLORS["parameter"]}
     assert sum(1 for f in fills.values() if f == parameter) == 3  # w0, w1, b
     plain = svg_of(draw_dot(out, group=False))
-    plain_fills = [{p.get("fill") for p in g.iter(f"{SVG}polygon")} - {"none"} for g in by_name(plain).values()]
+    plain_fills = [
+        {p.get("fill") for p in g.iter(f"{SVG}polygon")} - {"none"} for g in by_name(plain).values()
+    ]
     assert parameter not in plain_fills  # without the model: inputs
 
 

@@ -67,11 +67,18 @@ def seed_graphs():
     try:
         for name in ("000_two_layer_rules", "001_delta_rule", "002_tanh_output_delta", "003_gradient_shapes"):
             demo = importlib.import_module(name)
-            yield name, demo.build(*(
-                [demo.ACTIVATIONS["tanh"][2], *demo.initial_weights()] if name.startswith("000")
-                else [demo.initial_weights()] if name[:3] in ("001",)
-                else demo.initial_weights()
-            ))[0]
+            yield (
+                name,
+                demo.build(
+                    *(
+                        [demo.ACTIVATIONS["tanh"][2], *demo.initial_weights()]
+                        if name.startswith("000")
+                        else [demo.initial_weights()]
+                        if name[:3] in ("001",)
+                        else demo.initial_weights()
+                    )
+                )[0],
+            )
         demo = importlib.import_module("004_sigmoid_chain")
         yield "004_sigmoid_chain", demo.build(demo.initial_weights())[0]
     finally:
@@ -127,7 +134,12 @@ def test_micrograd_draw_refusing_says_the_figure_and_the_option_that_draws_it_an
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "micrograd", "draw", "x*y + x", "x=1", "y=2", "-o", "g.svg"]
     result = subprocess.run(
-        [*command, "--max-seconds", "0.000001"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [*command, "--max-seconds", "0.000001"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "dot would take about" in result.stderr and "more than max_seconds=1e-06" in result.stderr

@@ -60,7 +60,9 @@ def test_layers_are_columns_from_left_to_right_and_neurons_and_parameters_run_do
     svg = svg_of(draw_dot(loss, model=model))
     nodes = by_name(svg)
     ops = linear_ops(svg)
-    assert sorted(ops) == [f"L{layer}.N{j}" for layer, width in ((0, 4), (1, 4), (2, 1)) for j in range(width)]
+    assert sorted(ops) == [
+        f"L{layer}.N{j}" for layer, width in ((0, 4), (1, 4), (2, 1)) for j in range(width)
+    ]
     x = {name: xy[0] for name, xy in ops.items()}
     assert max(center(nodes[f"x{i}"])[0] for i in range(2)) < min(x[f"L0.N{j}"] for j in range(4))
     assert max(x[f"L0.N{j}"] for j in range(4)) < min(x[f"L1.N{j}"] for j in range(4)) < x["L2.N0"]
@@ -84,9 +86,18 @@ def test_no_edge_is_labelled_with_an_operand_index():
 def test_collapsed_one_box_per_neuron_in_order_with_the_inputs_shared():
     loss, model = mlp_loss()
     svg = svg_of(draw_dot(loss, model=model, collapse=True))
-    boxes = {texts(g)[1].split(":")[0]: g for gid, g in groups(svg, "node").items() if gid[1:].isdigit() and len(texts(g)) == 4}
-    assert sorted(boxes) == [f"L{layer}.N{j}" for layer, width in ((0, 4), (1, 4), (2, 1)) for j in range(width)]
-    assert texts(boxes["L0.N1"])[1] == "L0.N1: relu(w\u00b7x+b)" and texts(boxes["L2.N0"])[1] == "L2.N0: w\u00b7x+b"
+    boxes = {
+        texts(g)[1].split(":")[0]: g
+        for gid, g in groups(svg, "node").items()
+        if gid[1:].isdigit() and len(texts(g)) == 4
+    }
+    assert sorted(boxes) == [
+        f"L{layer}.N{j}" for layer, width in ((0, 4), (1, 4), (2, 1)) for j in range(width)
+    ]
+    assert (
+        texts(boxes["L0.N1"])[1] == "L0.N1: relu(w\u00b7x+b)"
+        and texts(boxes["L2.N0"])[1] == "L2.N0: w\u00b7x+b"
+    )
     ids = {name: g.get("id") for name, g in boxes.items()}
     inputs = {name: g.get("id") for name, g in by_name(svg).items() if name in ("x0", "x1")}
     edges = [ends(e) for e in groups(svg, "edge").values()]
@@ -113,7 +124,11 @@ def test_an_unfused_network_keeps_the_same_order_and_shared_inputs():
     # x0 enters the product w0 * x0 of each of the 4 first-layer neurons
     assert sum(1 for e in groups(svg, "edge").values() if ends(e)[0] == ids["x0"]) == 4
     collapsed = svg_of(draw_dot(loss, model=model, collapse=True))
-    heads = [ends(e)[1] for e in groups(collapsed, "edge").values() if ends(e)[0] == by_name(collapsed)["x0"].get("id")]
+    heads = [
+        ends(e)[1]
+        for e in groups(collapsed, "edge").values()
+        if ends(e)[0] == by_name(collapsed)["x0"].get("id")
+    ]
     assert len(heads) == 4
 
 

@@ -76,7 +76,9 @@ def test_a_teaching_graph_fits_a_slide_with_text_at_least_10_pixels_high(tmp_pat
     (width, height), text_px = slide_facts(tmp_path, root, **options)
     assert width <= SLIDE[0] and height <= SLIDE[1], f"{name}: {width} x {height} px"
     assert text_px >= 10.0 - 1e-9, f"{name}: the smallest text is {text_px:.2f} px high"
-    assert width >= 0.5 * SLIDE[0] or height >= 0.5 * SLIDE[1], f"{name}: {width} x {height} px is a thumbnail"
+    assert width >= 0.5 * SLIDE[0] or height >= 0.5 * SLIDE[1], (
+        f"{name}: {width} x {height} px is a thumbnail"
+    )
 
 
 def test_a_graph_too_large_for_a_slide_keeps_its_text_readable_and_dpi_sets_the_scale(tmp_path):

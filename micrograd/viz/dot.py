@@ -65,7 +65,9 @@ class Graph(graphviz.Digraph):
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound as exc:
-            raise GraphvizNotFound(f"Graphviz's `dot` program could not be run ({exc}). {INSTALL_HINT}") from exc
+            raise GraphvizNotFound(
+                f"Graphviz's `dot` program could not be run ({exc}). {INSTALL_HINT}"
+            ) from exc
 
 
 def _need_dot() -> None:
@@ -243,7 +245,8 @@ def _refuse_what_dot_would_take_long_on(
             hint = ", or draw a part of the graph: draw_dot(an inner node)"
     if cost.drawn > max_nodes:
         raise TooLargeToDraw(
-            f"the graph has {cost.drawn} nodes to draw (values and constants), more than max_nodes={max_nodes}; "
+            f"the graph has {cost.drawn} nodes to draw (values and constants), more than "
+            f"max_nodes={max_nodes}; "
             "a picture that large cannot be read, and dot would take a long time on it",
             "max_nodes",
             cost.drawn,
@@ -393,14 +396,13 @@ def _legend(entries: list[LegendEntry]) -> str:
 # Files
 
 
-def render(
-    root: Value, path: str | os.PathLike[str], dpi: float | None = None, **options: object
-) -> Path:
+def render(root: Value, path: str | os.PathLike[str], **options: object) -> Path:
     """Draw ``root``'s graph into ``path`` (.svg, .png or .pdf, by its suffix) with ``dot``; return the path.
 
     ``options`` are those of ``draw_dot``. A PNG is drawn at the resolution that fits a slide of
     1920 x 1080 pixels, between 72 dots per inch (the smallest text is then 10 pixels high; a larger
-    graph makes a larger image) and 96; ``dpi`` sets it instead. The file is written atomically.
+    graph makes a larger image) and 192 (a small graph is drawn sharp); ``dpi=`` sets it instead. The
+    file is written atomically.
     """
     path = Path(path)
     format = path.suffix.lower().lstrip(".")
@@ -411,8 +413,13 @@ def render(
         )
     asked = options.pop("format", format)
     if asked != format:
-        raise ValueError(f"render: format={asked!r} contradicts the suffix of {str(path)!r}; drop one of them")
-    if dpi is not None and (isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 1 <= dpi <= 1200):
+        raise ValueError(
+            f"render: format={asked!r} contradicts the suffix of {str(path)!r}; drop one of them"
+        )
+    dpi = options.pop("dpi", None)
+    if dpi is not None and (
+        isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 1 <= dpi <= 1200
+    ):
         raise ValueError(f"render: dpi must be a number from 1 to 1200, got {dpi!r}")
     graph = draw_dot(root, format=format, **options)  # type: ignore[arg-type]
     write_atomic(path, image(graph.source, format, dpi))

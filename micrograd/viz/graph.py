@@ -110,7 +110,8 @@ def highlight_path(of: Value, to: Value) -> Highlight:
     """
     if not isinstance(of, Value) or not isinstance(to, Value):
         raise TypeError(
-            f"highlight_path(of=..., to=...) takes two Values, got {type(of).__name__} and {type(to).__name__}"
+            "highlight_path(of=..., to=...) takes two Values, "
+            f"got {type(of).__name__} and {type(to).__name__}"
         )
     on_path: set[Value] = set()
     for node in topological_order(to):
@@ -129,11 +130,11 @@ class _Lit:
     flows during backward)."""
 
     def __init__(self, highlight: Iterable[Value] | Highlight | None, order: list[Value]) -> None:
-        self.path = highlight if isinstance(highlight, Highlight) else None
-        if self.path is not None:
-            self.values = set(self.path.values)
-            missing = self.path.end is not order[-1]
-            if missing:
+        self.path: Highlight | None = None
+        if isinstance(highlight, Highlight):
+            self.path = highlight
+            self.values = set(highlight.values)
+            if highlight.end is not order[-1]:
                 raise ValueError(
                     "draw_dot: the path given to highlight= ends at another output; draw "
                     "highlight_path(of=node, to=root) for the root you draw"
@@ -188,8 +189,19 @@ def build(
 ) -> Picture:
     """The picture of ``root``'s graph; the options are ``draw_dot``'s (see there)."""
     return _Builder(
-        root, show_grad, collapse, highlight, node_colors, grouping, legend, params, names, grads,
-        grad_changed, model, values,
+        root,
+        show_grad,
+        collapse,
+        highlight,
+        node_colors,
+        grouping,
+        legend,
+        params,
+        names,
+        grads,
+        grad_changed,
+        model,
+        values,
     ).picture
 
 
@@ -313,7 +325,12 @@ class _Builder:
             members = set(app.members)
             for member in app.members:  # values entering from outside besides the inputs: kept params
                 for x in member.operands():
-                    if isinstance(x, Value) and x not in members and x not in self.hidden and x not in box.inputs:
+                    if (
+                        isinstance(x, Value)
+                        and x not in members
+                        and x not in self.hidden
+                        and x not in box.inputs
+                    ):
                         box.inputs.append(x)
 
     def _buses(self, layers: list[list[Neuron]]) -> None:
@@ -389,7 +406,11 @@ class _Builder:
             # One rank holds what flows into the layer: its parameters, neuron by neuron, with the
             # layer's inputs in the middle, so that the columns stay level instead of climbing.
             half = len(params) // 2  # between two neurons, never inside one's parameters
-            row = [*(p for ps in params[:half] for p in ps), *before, *(p for ps in params[half:] for p in ps)]
+            row = [
+                *(p for ps in params[:half] for p in ps),
+                *before,
+                *(p for ps in params[half:] for p in ps),
+            ]
             if len(row) > 1:
                 picture.rows.append(row)
             per_sample: dict[object, list[Application]] = {}
@@ -493,7 +514,11 @@ class _Builder:
                 self.picture.nodes.append(Node(tail, "constant", [Cell(format_constant(x))]))
             label = rule.roles[j] if j < len(rule.roles) else ""
             weight = 5 if isinstance(x, Value) and x in self.network.roles and in_network else 1
-            if isinstance(x, Value) and x in self._member_of and self._member_of[x] is self._member_of.get(node):
+            if (
+                isinstance(x, Value)
+                and x in self._member_of
+                and self._member_of[x] is self._member_of.get(node)
+            ):
                 weight = 10
             self.picture.edges.append(
                 Edge(tail, op_id, f"{vid}-in{j}", label, self.lit.edge(tail_value, node), weight)
@@ -502,7 +527,9 @@ class _Builder:
     @property
     def _member_of(self) -> dict[Value, Application]:
         if not hasattr(self, "_members"):
-            self._members = {m: app for n in self.network.neurons for app in n.applications for m in app.members}
+            self._members = {
+                m: app for n in self.network.neurons for app in n.applications for m in app.members
+            }
         return self._members
 
     def _emit_buses(self) -> None:

@@ -49,7 +49,7 @@ class Application:
     slots: dict[int, tuple[Value, int]] = field(default_factory=dict)
     # Tells one sample's inputs from another's: the inputs tuple a fused layer shares (by identity),
     # or the input values of an unfused neuron.
-    sample: Hashable = None
+    sample: tuple[str, Hashable] | None = None
 
     @property
     def output(self) -> Value:
@@ -90,7 +90,9 @@ def find_network(order: Sequence[Value], model: object = None) -> Network:
     when a model (or a Structure) is given, else from nn's parameter labels."""
     structure = _structure(model) if model is not None else None
     if structure is not None:
-        roles = {p: ParameterRole(r.layer, r.neuron, r.kind, r.index, r.name) for p, r in structure.params.items()}
+        roles = {
+            p: ParameterRole(r.layer, r.neuron, r.kind, r.index, r.name) for p, r in structure.params.items()
+        }
         neurons = {
             (n.layer, n.index): Neuron(n.layer, n.index, n.name, tuple(n.params), n.activation)
             for layer in structure.layers
@@ -217,7 +219,7 @@ def _unfused_step(
                 slots[role.index] = (node, 1 - j)
                 break
     else:
-        owners = set()
+        owners: set[str | None] = set()
         for x in operands:
             if not isinstance(x, Value):
                 owners.add(None)
