@@ -281,5 +281,7 @@
     }, 400);
   });
   slider.addEventListener("input", () => show(Number(slider.value)));
-  show(0);
+  // page.html#frame=K opens at recorded frame K (a link to a moment of training)
+  const asked = /^#frame=(\d+)$/.exec(location.hash);
+  show(asked ? Math.min(Number(asked[1]), frames.length - 1) : 0);
 })();
