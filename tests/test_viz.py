@@ -193,6 +193,21 @@ def test_parameters_are_coloured_as_parameters_when_given_by_name_or_by_the_mode
     assert parameter not in plain_fills  # without the model: inputs
 
 
+def test_the_cli_colours_the_names_given_as_params_as_parameters(tmp_path, capsys):
+    from micrograd.cli import NEURON, NEURON_ARGS, main
+
+    path = tmp_path / "neuron.svg"
+    assert main(["draw", NEURON, *NEURON_ARGS.split(), "--params", "w1,w2,b", "-o", str(path)]) == 0
+    fills = {
+        name: {p.get("fill") for p in g.iter(f"{SVG}polygon")} - {"none"}
+        for name, g in by_name(ET.parse(path).getroot()).items()
+    }
+    assert fills["w1"] == fills["w2"] == fills["b"] == {ROLE_COLORS["parameter"]}
+    assert fills["x1"] == fills["x2"] == {ROLE_COLORS["input"]}
+    assert main(["draw", NEURON, *NEURON_ARGS.split(), "--params", "w1,v", "-o", str(path)]) == 2
+    assert "--params w1,v: 'v' is not a name in the expression" in capsys.readouterr().err
+
+
 def test_png_is_a_real_png_made_by_dot(tmp_path, lecture_graph):
     nodes = lecture_graph()
     nodes["L"].backward()

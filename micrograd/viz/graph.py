@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from micrograd.engine import Value, topological_order
+from micrograd.engine import Value, split_linear, topological_order
 from micrograd.fmt import HIGHLIGHT, ROLE_COLORS, format_constant, format_number, node_names
 from micrograd.viz.network import Application, Network, Neuron, find_network
 
@@ -498,11 +498,12 @@ class _Builder:
             Edge(op_id, vid, f"{vid}-out", highlighted=self.lit.op(node), weight=10 if in_network else 1)
         )
         operands = node.operands()
-        last = len(operands) - 1
+        # the slot of a weighted sum's bias: the op says where its operands sit
+        bias_slot = split_linear(range(len(operands)))[2] if rule.key == "linear" else -1
         for j, x in enumerate(operands):
             if (node, j) in self.bus_of:
                 continue  # drawn through the bus
-            if rule.key == "linear" and j == last and not isinstance(x, Value) and x == 0.0:
+            if j == bias_slot and not isinstance(x, Value) and x == 0.0:
                 continue  # a bias of 0 adds nothing: a hand-built w.x without bias is drawn as such
             if isinstance(x, Value):
                 tail, tail_value = self._id(x), x

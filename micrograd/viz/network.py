@@ -161,11 +161,11 @@ def _find_applications(
             neuron = _linear_neuron(node, operands, roles, neurons, by_params, structure)
             if neuron is not None:
                 _, inputs, _ = split_linear(operands)
-                n = len(inputs)
+                _, slots, _ = split_linear(range(len(operands)))  # where each input sits among them
                 app = Application(
                     [node],
                     dict(enumerate(inputs)),
-                    {i: (node, n + i) for i in range(n)},
+                    {i: (node, slot) for i, slot in enumerate(slots)},
                     sample=("tuple", id(node._b)) if node._b is not None else ("values", tuple(inputs)),
                 )
                 neuron.applications.append(app)
