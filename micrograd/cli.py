@@ -501,7 +501,10 @@ def _train(args: argparse.Namespace) -> int:
     if page is not None:
         from micrograd.live import Recorder
 
-        recorder = Recorder(model, X, y, args.steps, loss=loss, frames=args.frames, path=page)
+        try:
+            recorder = Recorder(model, X, y, args.steps, loss=loss, frames=args.frames, path=page)
+        except ValueError as exc:
+            raise UsageError(f"--html {page}: {exc}") from None
     start = time.perf_counter()
     try:
         history = fit(

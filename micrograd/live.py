@@ -47,6 +47,9 @@ CURVE_POINTS = 1000
 SHOWN_POINTS = 500
 # The point graph is drawn in full up to this many boxes, else one box per neuron.
 GRAPH_BOXES = 80
+# The page shows every weight at every frame (its table, its network view): a network of up to this
+# many parameters (2-40-40-1 has 1,801), so that the page stays a few MB and the view legible.
+MAX_PARAMETERS = 2000
 # Class colours: light for regions, strong for points (as micrograd.plots draws them).
 REGION_COLORS = ["#a5d8ff", "#ffc9c9", "#b2f2bb", "#ffec99", "#d0bfff", "#ffd8a8", "#99e9f2", "#eebefa"]
 POINT_COLORS = ["#1c7ed6", "#e03131", "#2f9e44", "#f08c00", "#7048e8", "#e8590c", "#0c8599", "#ae3ec9"]
@@ -96,10 +99,16 @@ class Recorder:
         if isinstance(point, bool) or not isinstance(point, int) or not 0 <= point < len(X):
             raise ValueError(f"point={point!r}: choose a sample index from 0 to {len(X) - 1}")
         check_loss(loss, LOSSES)
+        self.structure = structure()
+        count = len(self.structure.params)
+        if count > MAX_PARAMETERS:
+            raise ValueError(
+                f"the training page shows every parameter at every step: the model has {count:,} parameters, "
+                f"more than the {MAX_PARAMETERS:,} a page holds (an MLP 2-40-40-1 has 1,801); use smaller layers"
+            )
         if path is not None:
             check_writable(Path(path))
         self.model = model
-        self.structure = structure()
         self.X = [[float(v) for v in x] for x in X]
         self.classes = class_indices(y)
         self.steps = steps

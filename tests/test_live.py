@@ -103,6 +103,13 @@ def test_bad_options_are_refused_before_training(options, message):
         Recorder(MLP(2, [3, 1], seed=0), X, y, 10, **options)
 
 
+def test_a_network_too_large_to_show_at_every_step_is_refused():
+    X, y = make_moons(30, noise=0.1, seed=2)
+    # 2-64-64-1: 64 * 3 + 64 * 65 + 65 = 4,417 parameters, by hand
+    with pytest.raises(ValueError, match="the model has 4,417 parameters, more than the 2,000"):
+        Recorder(MLP(2, [64, 64, 1], seed=0), X, y, 10)
+
+
 def test_data_that_is_not_a_plane_or_a_model_that_is_not_nn_is_refused(tmp_path):
     X3 = [[0.0, 1.0, 2.0], [1.0, 0.0, 2.0]]
     with pytest.raises(ValueError, match="need 2 features; these have 3"):
