@@ -223,7 +223,7 @@ class _Builder:
         values: Mapping[Value, float] | None,
     ) -> None:
         self.root = root
-        self.values = values
+        self.shown_data = values
         self.order = topological_order(root)
         self.position = {node: i for i, node in enumerate(self.order)}
         self.show_grad = show_grad
@@ -240,7 +240,7 @@ class _Builder:
         self.emitted: set[Value] = set()
 
         layers = self.network.layers() if (grouping or collapse) else []
-        self.layered = bool(layers) and (grouping or collapse)
+        self.layered = bool(layers)
         self.users = self._users()
         self.hidden: set[Value] = set()
         self.boxes: dict[Value, _Box] = {}
@@ -296,11 +296,9 @@ class _Builder:
                 if app.output not in collapsed:
                     continue
                 net = "w\u00b7x+b"
-                act = app.output._op if len(app.members) > 1 and app.output is not app.members[0] else ""
-                is_act = act and act not in ("linear", "+", "*")
-                formula = f"{act}({net})" if is_act else net
-                text = [f"{neuron.name}: {formula}"]
-                self.boxes[app.output] = _Box(neuron, app, text, [])
+                # an activation is the one op of one operand in a neuron; the weighted sum takes many
+                formula = f"{app.output._op}({net})" if app.output._rule.arity == 1 else net
+                self.boxes[app.output] = _Box(neuron, app, [f"{neuron.name}: {formula}"], [])
 
     def _shared_inputs(self, layers: list[list[Neuron]]) -> None:
         """Number each sample's constant inputs, to draw each once however many neurons read it."""
@@ -459,7 +457,7 @@ class _Builder:
         cells = [Cell(name)] if name else []
         if box is not None:
             cells += [Cell(text) for text in box.text]
-        data = self.values.get(node, node.data) if self.values is not None else node.data
+        data = self.shown_data.get(node, node.data) if self.shown_data is not None else node.data
         cells.append(Cell(f"data {format_number(data)}"))
         if self.show_grad:
             grad = self.grads.get(node, node.grad) if self.grads is not None else node.grad
