@@ -13,7 +13,7 @@ by least squares on the logarithms of the times of at least 0.1 s, then raises a
 measured times in ten are at most the prediction (a guard should err on the side of refusing).
 Paste the printed SECONDS into cost.py.
 
-    python demos/dot_timing.py [--timeout 30] [--quick]
+    python demos/dot_timing.py [--timeout 30] [--quick] [--cases N]
 """
 
 from __future__ import annotations
@@ -142,12 +142,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=30.0, help="stop dot after this many seconds")
     parser.add_argument("--quick", action="store_true", help="every other size")
+    parser.add_argument("--cases", type=int, default=0, help="only the first N graphs (0: all)")
     args = parser.parse_args()
     rows: list[tuple[Cost, float]] = []
     print(
         f"{'graph':<40} {'nodes':>6} {'edges':>6} {'hidden':>7} {'widest':>6} {'dot s':>8} {'predicted':>9}"
     )
-    for name, make in cases(args.quick):
+    for n, (name, make) in enumerate(cases(args.quick)):
+        if args.cases and n >= args.cases:
+            break
         root, options = make()
         graph = draw_dot(root, max_nodes=100_000, max_seconds=1e9, **options)
         cost = graph.cost
@@ -164,6 +167,9 @@ def main() -> None:
             print(f"  (not fitted: over {args.timeout:.0f} s; predicted {cost.seconds:.0f} s)")
         else:
             rows.append((cost, seconds))
+    if sum(1 for _, t in rows if t >= 0.1) < 3:
+        print("\ntoo few times of 0.1 s or more to fit the model: measure more graphs")
+        return
     a, b, c = fit(rows)
     print(f"\nSECONDS = ({a:.3f}, {b:.3f}, {c:.3f})")
 

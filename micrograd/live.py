@@ -103,8 +103,9 @@ class Recorder:
         count = len(self.structure.params)
         if count > MAX_PARAMETERS:
             raise ValueError(
-                f"the training page shows every parameter at every step: the model has {count:,} parameters, "
-                f"more than the {MAX_PARAMETERS:,} a page holds (an MLP 2-40-40-1 has 1,801); use smaller layers"
+                f"the training page shows every parameter at every step: the model has {count:,} "
+                f"parameters, more than the {MAX_PARAMETERS:,} a page holds (an MLP 2-40-40-1 has 1,801); "
+                "use smaller layers"
             )
         if path is not None:
             check_writable(Path(path))

@@ -128,6 +128,24 @@ def test_an_unwritable_page_fails_before_any_step_is_taken(tmp_path):
     assert [p.data for p in model.parameters()] == before
 
 
+def test_the_readme_pictures_are_drawn_by_their_script(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    script = str(REPO / "demos" / "readme_images.py")
+    result = subprocess.run(
+        [sys.executable, script, "--out", str(tmp_path)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    from PIL import Image
+
+    expected = ["mlp.png", "neuron.png", "sigmoid_chain.png", "train_page.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == expected
+    for name in expected:
+        image = Image.open(tmp_path / name).convert("RGB")
+        assert image.size[0] <= 1920 and image.size[1] <= 1180, name
+        colors = image.getcolors(maxcolors=1 << 20)
+        assert colors is not None and len(colors) > 20, f"{name} is (nearly) one colour"
+
+
 def run_cli(*args, cwd):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(

@@ -107,6 +107,19 @@ def test_the_graphs_a_teacher_draws_are_drawn(tmp_path):
         assert time.perf_counter() - start < 20.0, name
 
 
+def test_the_timing_script_measures_dot_on_each_graph_beside_the_prediction():
+    # demos/dot_timing.py measures the times the model is fitted to; here its first graphs only
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    script = str(REPO / "demos" / "dot_timing.py")
+    command = [sys.executable, script, "--cases", "3", "--timeout", "20"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("chain ")]
+    # chain n: n values, n - 1 constants and n - 1 op nodes, by hand; measured and predicted seconds
+    assert [(int(r[2]), int(r[3])) for r in rows] == [(148, 147), (598, 597), (1198, 1197)]
+    assert all(float(r[6]) > 0 and float(r[7]) > 0 for r in rows)
+
+
 def horner_expression(length: int) -> str:
     """Horner's rule typed out, ((x*x+1)*x+1)*x+1 ..., as long as fits in ``length`` characters."""
     text = "x*x+1"
