@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -294,6 +295,7 @@ def fit(
     lr: float | None = None,
     validation: tuple[Sequence[Sequence[float]], Sequence[int]] | None = None,
     callback: Callable[[int, History], None] | None = None,
+    html: str | os.PathLike[str] | None = None,
 ) -> History:
     """Train ``model`` for ``steps`` optimizer steps and return the History.
 
@@ -303,6 +305,7 @@ def fit(
     name ("sgd", "adam", "adamw", with ``lr``), or None for the classic SGD with lr 1.0 decaying
     linearly to 0.1. Minibatches come from ``data.batches`` (epoch e shuffled with seed + e).
     ``callback(step, history)`` runs after every step (e.g. to draw the decision boundary).
+    ``html``: also write a page that replays the training (``micrograd.live``; 2-D data).
     """
     if not callable(model) or not callable(getattr(model, "parameters", None)):
         raise TypeError(
@@ -318,6 +321,12 @@ def fit(
     check_batching(batch_size, validation)
     params = model.parameters()
     opt = make_optimizer(optimizer, params, lr, steps)
+    recorder = None
+    if html is not None:
+        from micrograd.live import Recorder
+
+        recorder = Recorder(model, X, y, steps, loss=loss, path=html)
+        callback = recorder.chain(callback)
 
     def step(xb: Sequence[Sequence[float]], idx: Sequence[int]) -> tuple[float, list[int]]:
         outs = [model(x) for x in xb]
@@ -327,7 +336,7 @@ def fit(
         total_loss.backward()
         return total_loss.data, [_decide(o) for o in outs]
 
-    return run_steps(
+    history = run_steps(
         model,
         X,
         classes,
@@ -340,3 +349,6 @@ def fit(
         validation=validation,
         callback=callback,
     )
+    if recorder is not None:
+        recorder.write(history)
+    return history
