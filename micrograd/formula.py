@@ -164,7 +164,11 @@ class Formula:
     # -- writing --------------------------------------------------------------------------------
 
     def text(self, values: Substitute | None = None, number: NumberFormat = _default_number) -> str:
-        """The formula as plain text, ``^`` for powers; symbols replaced by ``values`` (names or numbers)."""
+        """The formula as plain text, ``^`` for powers; symbols replaced by ``values`` (names or numbers).
+
+        ``number`` formats the substituted numbers; the formula's own literals (the 1 and 2 of
+        ``1 - out**2``) are written as they are.
+        """
         return self._write(self._root, values or {}, number, tex=False)[0]
 
     def tex(self, values: Substitute | None = None, number: NumberFormat = _default_number) -> str:
@@ -173,9 +177,8 @@ class Formula:
 
     def _write(self, node: _Node, values: Substitute, number: NumberFormat, tex: bool) -> tuple[str, int]:
         """The text of ``node`` and how tightly it binds (to decide on parentheses around it)."""
-        if node.kind == "num":
-            text = number(node.value)
-            return text, _PREC["neg"] if text.startswith("-") else _PREC["atom"]
+        if node.kind == "num":  # a literal of the formula (the 1 and 2 of 1 - out**2): written as is
+            return _default_number(node.value), _PREC["atom"]
         if node.kind == "sym":
             value = values.get(node.value, node.value)
             if isinstance(value, str):
