@@ -56,7 +56,10 @@ def number(x: float, digits: int = DIGITS) -> str:
     if not math.isfinite(x):
         return repr(x)
     if SMALL <= abs(x) < LARGE:
-        return _clean(f"{x:.{decimals(x, digits)}f}")
+        places = digits - 1 - _exponent(abs(x), digits)
+        if places < 0:  # fewer digits than the integer part has: 12345 to 3 digits is 12300
+            return _clean(f"{round(x, places):.0f}")
+        return _clean(f"{x:.{places}f}")
     return _scientific(x, digits)
 
 
@@ -70,22 +73,27 @@ def add_up(terms: Sequence[float], total: float, digits: int = DIGITS) -> tuple[
 
     All are written with one number of decimals: enough for ``digits`` significant digits of the
     total and of the largest term, and more when needed until the shown terms add up to the shown
-    total exactly (the total is a float sum, so a few more decimals always settle it). A term too
-    small to show at that precision keeps its significant digits (``3.1e-7``); the shown total is
-    then the shown terms' sum rounded to the total's last digit.
+    total exactly. Where no precision does (-1/3 + -1/3 = -0.6667), the terms get one decimal more
+    than the total, and the shown total is their sum rounded to its last digit. A term too small to
+    show at that precision keeps its significant digits (``3.1e-7``).
     """
     values = [float(t) for t in terms]
     sizes = [abs(v) for v in [*values, total] if v != 0.0]
     if not sizes:
         return ["0"] * len(values), "0"
     start = max(decimals(total, digits) if total else 0, decimals(max(sizes), digits))
-    best: tuple[list[str], str] | None = None
-    for places in range(start, start + 8):
-        unit = Decimal(1).scaleb(-places)
-        shown = [fixed(v, places) if abs(v) >= float(unit) / 2 or v == 0.0 else number(v, digits) for v in values]
-        shown_total = fixed(total, places)
-        added = sum((Decimal(s) for s in shown), Decimal(0)).quantize(unit)
-        if added == Decimal(shown_total):
-            return shown, shown_total
-        best = best or (shown, shown_total)
-    return best  # type: ignore[return-value]  # not reached for float sums in practice
+    # First the terms with the total's decimals (their sum is then exactly the total); where no
+    # precision gives that (-1/3 + -1/3), the terms get one decimal more than the total.
+    for extra in (0, 1):
+        for places in range(start, start + 4):
+            unit = Decimal(1).scaleb(-places)
+            term_places = places + extra
+            shown = [
+                fixed(v, term_places) if abs(v) >= float(unit) / 20 or v == 0.0 else number(v, digits)
+                for v in values
+            ]
+            shown_total = fixed(total, places)
+            added = sum((Decimal(s) for s in shown), Decimal(0)).quantize(unit)
+            if added == Decimal(shown_total):
+                return shown, shown_total
+    return [fixed(v, start + 1) for v in values], fixed(total, start)  # not reached by float sums in practice

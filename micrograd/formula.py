@@ -229,6 +229,6 @@ def _atomic(text: str, tex: bool) -> bool:
     """Whether a substituted name needs no parentheses: one word, e.g. ``x1``, ``L0.N1``, ``w_{1}``."""
     if tex:
         return not any(ch in text for ch in " +-*/^") or text.startswith("\\left(")
-    return text.replace(".", "").replace("_", "").isalnum() or (
+    return text.replace(".", "").replace("_", "").replace("#", "").isalnum() or (
         text.startswith("(") and text.endswith(")")
     )
