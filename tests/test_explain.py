@@ -545,7 +545,7 @@ def test_render_steps_lays_the_graph_out_once_and_each_image_shows_its_step(tmp_
     paths = steps.render_steps(tmp_path / "steps")
     calls = log.read_text().splitlines()
     layouts = [call for call in calls if "-n2" not in call.split()]
-    assert len(layouts) == 1 and len(calls) == 1 + len(steps)  # one layout; each step only drawn
+    assert len(layouts) == 1 and len(calls) == 2  # one layout, one drawing of it, restyled per step
     assert [p.name for p in paths] == ["step-001.svg", "step-002.svg", "step-003.svg", "step-004.svg"]
     c_index = [s.name for s in steps].index("c")
     boxes = {texts[0]: texts for texts in svg_boxes(paths[c_index]).values()}
@@ -563,8 +563,12 @@ def test_render_steps_lays_the_graph_out_once_and_each_image_shows_its_step(tmp_
         return [(e.get("cx"), e.get("cy")) for e in ET.parse(path).getroot().iter(f"{SVG}ellipse")]
 
     assert len(centres(paths[0])) == 4 and all(centres(p) == centres(paths[0]) for p in paths)
+    log.write_text("")
     png = steps.render_steps(tmp_path / "png", format="png")
-    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in png)
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in png) and len(png) == 4
+    calls = log.read_text().splitlines()
+    assert len([call for call in calls if "-n2" not in call.split()]) == 1  # PNGs: the same one layout
+    assert len(calls) == 3  # and the layout's positions, then every step drawn in one more run
     with pytest.raises(ValueError, match="format='gif'"):
         steps.render_steps(tmp_path, format="gif")
     with pytest.raises(ValueError, match="highlight"):

@@ -10,19 +10,19 @@ numbers change.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import graphviz
-
 from micrograd.engine import Value
 from micrograd.files import write_atomic
 from micrograd.fmt import number
-from micrograd.viz import INSTALL_HINT, RENDER_FORMATS, GraphvizNotFound, draw_dot, format_number
+from micrograd.viz import HIGHLIGHT, INSTALL_HINT, RENDER_FORMATS, GraphvizNotFound, draw_dot, format_number
 
 # draw_dot options that the explanation sets itself, per step.
 OWN_OPTIONS = ("highlight", "names", "grads", "grad_changed", "collapse", "format", "show_grad")
@@ -102,6 +102,96 @@ def pin(source: str, layout: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+_ELEMENT = re.compile(r'(<g id="([^"]+)" class="(?:node|edge)">)(.*?)(</g>)', re.S)
+_GRAD_TEXT = re.compile(r"<text([^>]*)>grad [^<]*</text>")
+
+
+class Restyler:
+    """dot's SVG of the layout, cut once into pieces, put together again for each step: every value's
+    gradient written in, the step's node, its op and edges outlined, the gradients it changed in the
+    highlight colour (as the HTML page restyles the same picture in the browser)."""
+
+    def __init__(self, svg: str, ex: Any) -> None:
+        self.ex = ex
+        self.position = {node: i for i, node in enumerate(ex.order)}
+        self.pieces: list[Any] = []  # text, or (element id, opening, body, closing)
+        end = 0
+        for match in _ELEMENT.finditer(svg):
+            self.pieces.append(svg[end : match.start()])
+            opening, element_id, body, closing = match.groups()
+            self.pieces.append((html.unescape(element_id), opening, body, closing))  # dot writes - as &#45;
+            end = match.end()
+        self.pieces.append(svg[end:])
+
+    def __call__(self, k: int) -> str:
+        ex = self.ex
+        step = ex.steps[k - 1]
+        grads = ex.grads_after(k)
+        active = f"v{self.position[step.node]}"
+        changed = {f"v{self.position[term.operand]}" for term in step.updated()}
+        out = []
+        for piece in self.pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+                continue
+            element_id, opening, body, closing = piece
+            if element_id[1:].isdigit():
+                node = ex.order[int(element_id[1:])]
+                red = element_id in changed
+
+                def grad_text(found: re.Match[str], node: Value = node, red: bool = red) -> str:
+                    attributes = found.group(1)
+                    if red:
+                        attributes = re.sub(r' fill="[^"]*"', "", attributes) + f' fill="{HIGHLIGHT}" font-weight="bold"'
+                    return f"<text{attributes}>grad {_svg_number(grads.get(node, node.grad))}</text>"
+
+                body = _GRAD_TEXT.sub(grad_text, body)
+            if element_id.split("-")[0] == active:
+                body = re.sub(r'stroke="[^"]*"', f'stroke="{HIGHLIGHT}" stroke-width="3"', body)
+                if element_id != active:  # the op node's and the edges' arrowheads
+                    body = re.sub(r'(<polygon[^>]*?)fill="(?!white)[^"]*"', lambda m: f'{m.group(1)}fill="{HIGHLIGHT}"', body)
+            out.append(opening + body + closing)
+        return "".join(out)
+
+
+def _svg_number(x: float) -> str:
+    return format_number(x).replace("-", "&#45;")  # as dot writes a minus sign
+
+
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+def _line_id(line: str) -> str | None:
+    found = _ID.search(line)
+    return _unquote(found.group(1)) if found else None
+
+
+def _split(output: bytes, format: str, count: int) -> list[bytes]:
+    """One Graphviz run's output for ``count`` graphs, cut into one image per graph."""
+    if format == "png":
+        parts = [part + _PNG_END for part in output.split(_PNG_END)[:-1]]
+    else:
+        marker = b"<?xml"
+        parts = [marker + part for part in output.split(marker)[1:]]
+    if len(parts) != count:
+        raise RuntimeError(f"render_steps: Graphviz drew {len(parts)} pictures for {count} steps")
+    return parts
+
+
+def _draw_pinned(sources: list[str], format: str) -> bytes:
+    """Graphviz drawing graphs whose every position is given (``-n2``: no layout)."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise GraphvizNotFound(f"Graphviz's `dot` program is not on the PATH. {INSTALL_HINT}")
+    # communicate() reads while it writes: the pictures of many steps overflow a pipe's buffer
+    result = subprocess.run(
+        [dot, "-Kneato", "-n2", f"-T{format}"], input="\n".join(sources).encode("utf-8"), capture_output=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"render_steps: Graphviz failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+    return result.stdout
+
+
 def render_steps(ex: Any, directory: Any, format: str = "svg", **options: object) -> list[Path]:
     if format not in RENDER_FORMATS:
         raise ValueError(f"render_steps: format={format!r} is not one of {', '.join(RENDER_FORMATS)}")
@@ -110,19 +200,55 @@ def render_steps(ex: Any, directory: Any, format: str = "svg", **options: object
         raise GraphvizNotFound(f"Graphviz's `dot` program is not on the PATH, so the steps cannot be drawn. {INSTALL_HINT}")
     directory = Path(directory)
     width = max(3, len(str(len(ex))))
-    # the one layout
-    laid_out = json.loads(draw_dot(ex.root, grads=layout_grads(ex), **drawing).pipe(format="json"))  # type: ignore[arg-type]
-    paths = []
+    widest = layout_grads(ex)
+    values = [node for node in ex.order]
+    base = draw_dot(ex.root, grads=widest, **drawing)  # type: ignore[arg-type]
+    positioned = base.pipe(format="dot").decode("utf-8")  # the one layout
+    if format == "svg":  # dot's own picture of the layout, restyled per step: one more Graphviz run
+        restyle = Restyler(_draw_pinned([positioned], "svg").decode("utf-8"), ex)
+        return _write([restyle(k).encode("utf-8") for k in range(1, len(ex) + 1)], directory, format, width)
+    laid_out = json.loads(_draw_pinned([positioned], "json"))
+    # Three drawings with the same statements: plain, every value highlighted, every grad in red.
+    # A step takes each statement from the one it needs and writes its gradients in.
+    plain = pin(base.source, laid_out).split("\n")
+    lit = pin(draw_dot(ex.root, grads=widest, highlight=values, **drawing).source, laid_out).split("\n")  # type: ignore[arg-type]
+    red = pin(draw_dot(ex.root, grads=widest, grad_changed=values, **drawing).source, laid_out).split("\n")  # type: ignore[arg-type]
+    if not len(plain) == len(lit) == len(red):
+        raise RuntimeError("render_steps: draw_dot drew the same graph with different statements")
+    ids = [_line_id(line) for line in plain]
+    position = {node: i for i, node in enumerate(ex.order)}
+    vid = {node: f"v{position[node]}" for node in ex.order}
+    sources = []
     for k, step in enumerate(ex.steps, start=1):
-        graph = draw_dot(
-            ex.root,
-            highlight=[step.node],
-            grads=ex.grads_after(k),
-            grad_changed=[term.operand for term in step.updated()],
-            **drawing,  # type: ignore[arg-type]
-        )
-        pinned = graphviz.Source(pin(graph.source, laid_out), engine="neato")
+        grads = ex.grads_after(k)
+        active = vid[step.node]
+        changed = {vid[term.operand] for term in step.updated()}
+        lines = []
+        for line, line_id, lit_line, red_line in zip(plain, ids, lit, red):
+            if line_id is None:
+                lines.append(line)
+                continue
+            own = line_id.split("-")[0]
+            if own == active:
+                line = lit_line
+            elif line_id in changed:
+                line = red_line
+            node = ex.order[int(line_id[1:])] if line_id == own and line_id[1:].isdigit() else None
+            if node is not None and node in widest:
+                line = line.replace(f">grad {format_number(widest[node])}<", f">grad {format_number(grads[node])}<")
+            lines.append(line)
+        sources.append("\n".join(lines))
+    if format == "pdf":  # one PDF per run
+        images = [_draw_pinned([source], format) for source in sources]
+    else:  # every step in ONE Graphviz run: no layout, only drawing
+        images = _split(_draw_pinned(sources, format), format, len(sources))
+    return _write(images, directory, format, width)
+
+
+def _write(images: list[bytes], directory: Path, format: str, width: int) -> list[Path]:
+    paths = []
+    for k, image in enumerate(images, start=1):
         path = directory / f"step-{k:0{width}d}.{format}"
-        write_atomic(path, pinned.pipe(format=format, neato_no_op=2))
+        write_atomic(path, image)
         paths.append(path)
     return paths
