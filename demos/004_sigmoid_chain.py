@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from common import agree, draw, heading, run
+from common import agree, draw, heading, lesson, run
 
 from micrograd import Value, grad, linear
+from micrograd.explain import explain
 from micrograd.data import make_rng
 
 INPUTS = [0.05, 0.10]  # a1, a2
@@ -111,6 +112,12 @@ def main(out_dir: Path) -> list[Path]:
     (d_E_d2,) = grad(errors[1], [w31])
     agree("dE_d1/dw31 = dE_total/dw31", factor1 * factor2 * factor3, d_E_d1)
     agree("dE_d2/dw31 = 0", 0.0, d_E_d2)
+
+    heading("the same three factors as explain writes them: out_d1's step, then net_d1's delta rule for w31")
+    explanation = explain(E)
+    lesson(explanation, "out_d1", "net_d1")
+    agree("dE_total/dw31 as explain adds it up", factor1 * factor2 * factor3,
+          explanation.grads_after(len(explanation))[w31])
 
     path = [w31, net_d1, node_out_d1, errors[0], E]
     params = [w for rows in values.values() for row in rows for w in row]

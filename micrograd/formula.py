@@ -221,14 +221,20 @@ class Formula:
         left = left if lp >= prec else f"({left})"
         # the right operand of - and / also needs parentheses at equal strength: a - (b - c)
         right = right if rp > prec or (rp == prec and op in "+*") else f"({right})"
+        if rp == _PREC["neg"] and not tex:  # x - (-3), 2 * (-0.5): never two signs in a row
+            right = f"({right})"
         symbol = {"*": r" \cdot " if tex else " * "}.get(op, f" {op} ")
         return f"{left}{symbol}{right}", prec
+
+
+# marks that keep a name one word: L0.N1, w_1, x1#2 (a sample), W[0][1]
+_WORD_MARKS = str.maketrans("", "", "._#[]")
 
 
 def _atomic(text: str, tex: bool) -> bool:
     """Whether a substituted name needs no parentheses: one word, e.g. ``x1``, ``L0.N1``, ``w_{1}``."""
     if tex:
         return not any(ch in text for ch in " +-*/^") or text.startswith("\\left(")
-    return text.replace(".", "").replace("_", "").replace("#", "").isalnum() or (
+    return text.translate(_WORD_MARKS).isalnum() or (
         text.startswith("(") and text.endswith(")")
     )

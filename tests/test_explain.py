@@ -165,7 +165,7 @@ def test_each_step_writes_the_formula_then_the_numbers_then_the_value(lecture_gr
     text = steps.to_text()
     assert f"{D}c/{D}a = b = -3.000\n  dL/da += dL/dc * {D}c/{D}a = 2.000 * (-3.000) = -6.000" in text
     assert "dL/da = 4.000 + (-6.000) = -2.000" in text  # via e first (4), then via c (-6): by hand -2
-    assert "c = a * b = 2.000 * -3.000 = -6.000" in text  # forward
+    assert "c = a * b = 2.000 * (-3.000) = -6.000" in text  # forward
     assert "e = a * 4 = 2.000 * 4 = 8.000" in text  # a constant written as typed
     x = Value(0.5, label="n")
     o = x.tanh()
