@@ -118,6 +118,12 @@
       const ok = close(answers[i], Number(input.dataset.answer));
       input.classList.add(ok ? "right" : "wrong");
       input.disabled = true;
+      if (!ok) {  // the right number beside the wrong one
+        const correct = document.createElement("span");
+        correct.className = "mg-correct";
+        correct.textContent = "\u2192 " + Number(Number(input.dataset.answer).toPrecision(4));
+        input.insertAdjacentElement("afterend", correct);
+      }
       if (ok) good++;
     });
     right += good;
