@@ -21,8 +21,8 @@ from pathlib import Path
 from common import agree, draw, heading, lesson, require, run
 
 from micrograd import Value, linear
-from micrograd.explain import explain
 from micrograd.data import make_rng
+from micrograd.explain import explain
 from micrograd.losses import mse
 
 X = [0.5, -1.0]  # d0 = 2 inputs
@@ -106,7 +106,7 @@ def main(out_dir: Path) -> list[Path]:
 
         params = [w for row in wh + wo for w in row]
         heading(f"the same by explain: z1's step is the hidden-to-output rule, then SGD with eta = {ETA}")
-        print("The question says 'adding to the weights the gradient'; the update below says why it is minus.")
+        print("The question says 'adding to the weights the gradient'; the update says why it is minus.")
         explanation = explain(J, lr=ETA, params=params)
         lesson(explanation, "z1")
         new = {update.param: update.new for update in explanation.updates}

@@ -23,8 +23,8 @@ from pathlib import Path
 from common import agree, draw, heading, lesson, require, run
 
 from micrograd import Value, linear
-from micrograd.explain import explain
 from micrograd.data import make_rng
+from micrograd.explain import explain
 from micrograd.losses import mse
 
 INPUTS = [1, 2]

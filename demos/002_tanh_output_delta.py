@@ -22,8 +22,8 @@ from pathlib import Path
 from common import agree, draw, heading, lesson, run
 
 from micrograd import Value, linear
-from micrograd.explain import explain
 from micrograd.data import make_rng
+from micrograd.explain import explain
 
 X0 = [0.8, -0.4]  # x^(0), the input
 Y = 0.25  # the target y_n

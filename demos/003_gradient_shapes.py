@@ -24,8 +24,8 @@ from pathlib import Path
 from common import agree, draw, heading, lesson, require, run
 
 from micrograd import Value, linear
-from micrograd.explain import explain
 from micrograd.data import make_rng
+from micrograd.explain import explain
 from micrograd.losses import mse
 
 LR = 0.1  # the learning rate the answer says not to forget
@@ -118,7 +118,8 @@ def main(out_dir: Path) -> list[Path]:
     lesson(explanation, "out0")
     new = {update.param: update.new for update in explanation.updates}
     stepped = [[W_jk[j][k] - LR * grad_W_jk[j][k] for k in range(N_OUT)] for j in range(N_HIDDEN)]
-    print(f"  W_jk after the step (explain), {shape(stepped)} like W_jk:\n{show([[new[w] for w in row] for row in Wjk])}")
+    after = [[new[w] for w in row] for row in Wjk]
+    print(f"  W_jk after the step (explain), {shape(after)} like W_jk:\n{show(after)}")
     for j in range(N_HIDDEN):
         agree(f"W_jk[{j}][0] after the step", stepped[j][0], new[Wjk[j][0]])
 

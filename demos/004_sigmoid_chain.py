@@ -20,8 +20,8 @@ from pathlib import Path
 from common import agree, draw, heading, lesson, run
 
 from micrograd import Value, grad, linear
-from micrograd.explain import explain
 from micrograd.data import make_rng
+from micrograd.explain import explain
 
 INPUTS = [0.05, 0.10]  # a1, a2
 TARGETS = [0.01, 0.99]  # for d1, d2

@@ -11,8 +11,8 @@ import argparse
 import math
 import sys
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from micrograd import Value
 from micrograd.viz import render

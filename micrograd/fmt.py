@@ -49,7 +49,7 @@ def _scientific(x: float, digits: int) -> str:
 
 
 def number(x: float, digits: int = DIGITS) -> str:
-    """``x`` with ``digits`` significant digits: ``0.7071``, ``-3.000``, ``4.386e-4``, ``1.235e6``; 0 is ``0``."""
+    """``x`` with ``digits`` significant digits: ``0.7071``, ``-3.000``, ``4.386e-4``, ``1.235e6``."""
     x = float(x) + 0.0
     if x == 0.0:
         return "0"

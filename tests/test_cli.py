@@ -93,7 +93,8 @@ def test_explain_prints_the_chain_rule_in_numbers(capsys):
 
 
 def test_explain_shows_the_update_step_with_the_learning_rate(capsys):
-    status, out, _ = cli(capsys, "explain", "(w*x - t)**2", "w=0.5", "x=2", "t=3", "--lr", "0.1", "--params", "w")
+    lesson = ["(w*x - t)**2", "w=0.5", "x=2", "t=3", "--lr", "0.1", "--params", "w"]
+    status, out, _ = cli(capsys, "explain", *lesson)
     assert status == 0
     # by hand: d/dw (wx - t)^2 = 2 (wx - t) x = 2 * (1 - 3) * 2 = -8, so w <- 0.5 - 0.1 * (-8) = 1.3
     assert "w <- w - 0.1 * dout/dw = 0.5000 - 0.1 * (-8.000) = 1.300" in out

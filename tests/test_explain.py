@@ -42,8 +42,14 @@ D = "\u2202"  # the local derivative's sign
 MAZUR_W = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
 MAZUR_B = [[0.35, 0.35], [0.60, 0.60]]
 MAZUR_NEW = {  # nn's names for w1..w8
-    "L0.N0.w0": 0.149780716, "L0.N0.w1": 0.19956143, "L0.N1.w0": 0.24975114, "L0.N1.w1": 0.29950229,
-    "L1.N0.w0": 0.35891648, "L1.N0.w1": 0.408666186, "L1.N1.w0": 0.511301270, "L1.N1.w1": 0.561370121,
+    "L0.N0.w0": 0.149780716,
+    "L0.N0.w1": 0.19956143,
+    "L0.N1.w0": 0.24975114,
+    "L0.N1.w1": 0.29950229,
+    "L1.N0.w0": 0.35891648,
+    "L1.N0.w1": 0.408666186,
+    "L1.N1.w0": 0.511301270,
+    "L1.N1.w1": 0.561370121,
 }
 
 
@@ -73,16 +79,25 @@ def test_the_textbook_2_2_2_example_step_by_step_with_its_published_numbers():
 
     text = steps.to_text()
     # the forward pass and the loss
-    assert "L0.N0.net = L0.N0.w0 * x1 + L0.N0.w1 * x2 + L0.N0.b = 0.1500 * 0.05 + 0.2000 * 0.1 + 0.3500 = 0.3775" in text
+    assert (
+        "L0.N0.net = L0.N0.w0 * x1 + L0.N0.w1 * x2 + L0.N0.b = 0.1500 * 0.05 + 0.2000 * 0.1 + 0.3500 = 0.3775"
+        in text
+    )
     assert "L0.N0 = sigmoid(L0.N0.net) = sigmoid(0.3775) = 0.5933" in text  # out_h1 = 0.593269992
     assert "The output: E = 0.2984" in text
     # the output neuron: the sigmoid's formula, then the delta rule for w5
     assert f"{D}L1.N0/{D}L1.N0.net = L1.N0 * (1 - L1.N0) = 0.7514 * (1 - 0.7514) = 0.1868" in text
-    assert f"dE/dL1.N0.w0 += delta * {D}L1.N0.net/{D}L1.N0.w0 = delta * L0.N0 = 0.1385 * 0.5933 = 0.08217" in text
+    assert (
+        f"dE/dL1.N0.w0 += delta * {D}L1.N0.net/{D}L1.N0.w0 = delta * L0.N0 = 0.1385 * 0.5933 = 0.08217"
+        in text
+    )
     # a hidden output gets a contribution from each output neuron, added up
     assert "dE/dL0.N0 = 0.05540 + (-0.01905) = 0.03635" in text  # Mazur: 0.055399425 - 0.019049119
     # small gradients keep their significant digits; the inputs are x1, x2
-    assert f"dE/dL0.N0.w0 += delta * {D}L0.N0.net/{D}L0.N0.w0 = delta * x1 = 0.008771 * 0.05000 = 4.386e-4" in text
+    assert (
+        f"dE/dL0.N0.w0 += delta * {D}L0.N0.net/{D}L0.N0.w0 = delta * x1 = 0.008771 * 0.05000 = 4.386e-4"
+        in text
+    )
     # the update, with the sign explained
     assert "L1.N0.w0 <- L1.N0.w0 - 0.5 * dE/dL1.N0.w0 = 0.4000 - 0.5 * 0.08217 = 0.3589" in text
     assert "Minus, not plus" in text
@@ -96,13 +111,26 @@ def test_the_2_2_2_example_matches_torch_and_goes_layer_by_layer_from_the_output
     assert [step.name for step in steps if step.neuron][:2] == ["L1.N0", "L1.N0.net"]
     assert [step.neuron for step in steps[:6]] == [None] * 6  # the loss first
     net = to_torch(model)
-    loss = 0.5 * ((net(torch.tensor([0.05, 0.10], dtype=torch.float64)) - torch.tensor([0.01, 0.99],
-                  dtype=torch.float64)) ** 2).sum()
+    loss = (
+        0.5
+        * (
+            (
+                net(torch.tensor([0.05, 0.10], dtype=torch.float64))
+                - torch.tensor([0.01, 0.99], dtype=torch.float64)
+            )
+            ** 2
+        ).sum()
+    )
     loss.backward()
     ours = [p.grad for p in model.parameters()]
-    theirs = [g for layer in net if hasattr(layer, "weight")
-              for w, b in [(layer.weight.grad.tolist(), layer.bias.grad.tolist())]
-              for row, bias in zip(w, b) for g in [*row, bias]]
+    theirs = [
+        g
+        for layer in net
+        if hasattr(layer, "weight")
+        for w, b in [(layer.weight.grad.tolist(), layer.bias.grad.tolist())]
+        for row, bias in zip(w, b)
+        for g in [*row, bias]
+    ]
     assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-15)
 
 
@@ -135,7 +163,9 @@ def test_network_order_at_the_next_size_up_is_a_valid_backward_order_with_backwa
     loss.backward()
     assert all(explained[p] == p.grad for p in model.parameters())  # .grad is backward's, bit for bit
     final = steps.grads_after(len(steps))  # and the steps' own sums agree to rounding
-    assert all(math.isclose(final[p], p.grad, rel_tol=1e-12, abs_tol=1e-15) for p in model.parameters() if p in final)
+    assert all(
+        math.isclose(final[p], p.grad, rel_tol=1e-12, abs_tol=1e-15) for p in model.parameters() if p in final
+    )
     names = set(steps.names.values())
     if fused:
         assert {"L0.N3#1", "L0.N3.net#2", "L2.N0#1"} <= names  # hidden outputs after their neuron, per sample
@@ -178,7 +208,11 @@ def test_the_first_step_is_not_circular_and_total_and_local_derivatives_look_dif
     text, markdown, latex = steps.to_text(), steps.to_markdown(), steps.to_latex()
     assert f"dL/dd += dL/dL * {D}L/{D}d = 1.000 * 1.000 = 1.000" in text
     assert f"`dL/dd += dL/dL * {D}L/{D}d = 1.000 * 1.000 = 1.000`" in markdown
-    assert r"\frac{\mathrm{d}L}{\mathrm{d}d} &\mathrel{+}= \frac{\mathrm{d}L}{\mathrm{d}L} \, \frac{\partial L}{\partial d}" in latex
+    assert (
+        r"\frac{\mathrm{d}L}{\mathrm{d}d} &\mathrel{+}= "
+        r"\frac{\mathrm{d}L}{\mathrm{d}L} \, \frac{\partial L}{\partial d}"
+        in latex
+    )
     page = steps.to_html()
     assert f"dL/dd += dL/dL * {D}L/{D}d" in page
 
@@ -212,7 +246,12 @@ def test_a_linear_node_is_the_delta_rule_with_each_weight_and_input():
     (step,) = explain(out)
     # backward adds into w_i and x_i in pairs, then b: d out/d w_i = x_i, d out/d x_i = w_i
     assert [(t.name, t.local_grad, t.formula) for t in step.terms] == [
-        ("w1", 2.0, "x_i"), ("x1", 0.5, "w_i"), ("w2", 3.0, "x_i"), ("x2", -1.0, "w_i"), ("0.25", 1.0, "1")]
+        ("w1", 2.0, "x_i"),
+        ("x1", 0.5, "w_i"),
+        ("w2", 3.0, "x_i"),
+        ("x2", -1.0, "w_i"),
+        ("0.25", 1.0, "1"),
+    ]
     text = explain(out).to_text()
     assert "out = w1 * x1 + w2 * x2 + 0.25 = 0.5000 * 2.000 + -1.000 * 3.000 + 0.25 = -1.750" in text
     assert f"dout/dw2 += delta * {D}out/{D}w2 = delta * x2 = 1.000 * 3.000 = 3.000" in text
@@ -222,8 +261,27 @@ def test_every_op_of_the_table_is_shown_with_its_formula():
     for key, rule in RULES.items():
         assert rule.formula, f"{key} has no formula"
     x, y = Value(0.7, label="x"), Value(1.3, label="y")
-    out = total([x.exp(), x.log(), x.sqrt(), x.sigmoid(), x.relu(), abs(x), -x, x / y, x ** y, x ** 3,
-                 x - y, x.sin(), x.cos(), x.leaky_relu(), x.softplus(), x.max(y), x.min(y)])
+    out = total(
+        [
+            x.exp(),
+            x.log(),
+            x.sqrt(),
+            x.sigmoid(),
+            x.relu(),
+            abs(x),
+            -x,
+            x / y,
+            x**y,
+            x**3,
+            x - y,
+            x.sin(),
+            x.cos(),
+            x.leaky_relu(),
+            x.softplus(),
+            x.max(y),
+            x.min(y),
+        ]
+    )
     out.label = "out"
     text = explain(out).to_text()
     assert "no formula" not in text
@@ -254,8 +312,22 @@ def test_a_classic_node_shows_its_numbers_and_says_it_has_no_formula():
 # The same gradients as backward() and torch
 
 
-OPS = ["add", "sub", "mul", "div", "tanh", "sigmoid", "relu", "square", "neg", "abs", "exp", "linear", "sum",
-       "cmul"]
+OPS = [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "square",
+    "neg",
+    "abs",
+    "exp",
+    "linear",
+    "sum",
+    "cmul",
+]
 
 
 def build(leaves, program, lib):
@@ -301,7 +373,8 @@ def build(leaves, program, lib):
     leaves=st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=1, max_size=4),
     program=st.lists(
         st.tuples(st.sampled_from(OPS), st.integers(0, 50), st.integers(0, 50), st.integers(0, 50)),
-        min_size=1, max_size=8,
+        min_size=1,
+        max_size=8,
     ),
 )
 def test_explain_walks_as_backward_and_leaves_every_grad_as_backward_and_torch(leaves, program):
@@ -394,10 +467,13 @@ def test_a_leaf_has_nothing_to_explain_and_bad_arguments_are_refused():
 # The update step
 
 
-@pytest.mark.parametrize("make", [
-    lambda ps: (SGD(ps, lr=0.1, momentum=0.9), lambda tp: torch.optim.SGD(tp, lr=0.1, momentum=0.9)),
-    lambda ps: (Adam(ps, lr=0.01), lambda tp: torch.optim.Adam(tp, lr=0.01)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: (SGD(ps, lr=0.1, momentum=0.9), lambda tp: torch.optim.SGD(tp, lr=0.1, momentum=0.9)),
+        lambda ps: (Adam(ps, lr=0.01), lambda tp: torch.optim.Adam(tp, lr=0.01)),
+    ],
+)
 def test_the_update_with_an_optimizer_is_its_step_and_explain_undoes_it(make):
     model = MLP(2, [3, 1], activation="tanh", seed=5)
     loss = mse([model([0.3, -0.7])], [0.5])
@@ -409,8 +485,13 @@ def test_the_update_with_an_optimizer_is_its_step_and_explain_undoes_it(make):
     torch_optimizer = make_torch(net.parameters())
     ((net(torch.tensor([0.3, -0.7], dtype=torch.float64)) - 0.5) ** 2).sum().backward()  # mse of one
     torch_optimizer.step()
-    theirs = [v for layer in net if hasattr(layer, "weight")
-              for row, b in zip(layer.weight.tolist(), layer.bias.tolist()) for v in [*row, b]]
+    theirs = [
+        v
+        for layer in net
+        if hasattr(layer, "weight")
+        for row, b in zip(layer.weight.tolist(), layer.bias.tolist())
+        for v in [*row, b]
+    ]
     new = {u.param: u.new for u in steps.updates}
     assert [new[p] for p in model.parameters()] == pytest.approx(theirs, rel=1e-12)
     optimizer.step()  # the real step gives what the lesson showed
@@ -422,8 +503,7 @@ def test_the_update_with_an_optimizer_is_its_step_and_explain_undoes_it(make):
 
 
 @settings(max_examples=300)
-@given(st.lists(st.floats(1e-6, 1e2) | st.floats(-1e2, -1e-6), min_size=2, max_size=6),
-       st.integers(1, 8))
+@given(st.lists(st.floats(1e-6, 1e2) | st.floats(-1e2, -1e-6), min_size=2, max_size=6), st.integers(1, 8))
 def test_shown_terms_add_up_to_the_shown_total_for_gradients_spanning_1e_6_to_1e2(terms, digits):
     result = 0.0
     for t in terms:
@@ -473,7 +553,10 @@ def test_markdown_writes_equations_as_code_and_labels_literally():
     markdown = explain(out).to_markdown()
     assert "#### Step 1/1: `out_1 = a|b*`$ * 3`" not in markdown  # a backtick in a label lengthens the fence
     assert "#### Step 1/1: `` out_1 = (a|b*`$) * 3 ``" in markdown
-    assert f"- `` dout_1/d(a|b*`$) += dout_1/dout_1 * {D}out_1/{D}(a|b*`$) = 1.000 * 3.000 = 3.000 ``" in markdown
+    assert (
+        f"- `` dout_1/d(a|b*`$) += dout_1/dout_1 * {D}out_1/{D}(a|b*`$) = 1.000 * 3.000 = 3.000 ``"
+        in markdown
+    )
 
 
 def test_latex_names_are_math_with_subscripts(lecture_graph):
@@ -490,8 +573,10 @@ def test_latex_names_are_math_with_subscripts(lecture_graph):
 def pdflatex() -> str:
     path = shutil.which("pdflatex")
     if path is None:
-        pytest.fail("pdflatex is not installed. Install it with:  sudo apt-get install -y texlive-latex-base"
-                    "   (or run `make test`, which installs it)")
+        pytest.fail(
+            "pdflatex is not installed. Install it with:  sudo apt-get install -y texlive-latex-base"
+            "   (or run `make test`, which installs it)"
+        )
     return path
 
 
@@ -503,22 +588,51 @@ def test_latex_document_compiles_with_pdflatex_whatever_the_names(tmp_path, labe
     loss.label = label + "2"
     source = explain(loss, model=model, lr=0.5).to_latex(document=True)
     (tmp_path / "lesson.tex").write_text(source, encoding="utf-8")
-    result = subprocess.run([pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "lesson.tex"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "lesson.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "lesson.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_the_cli_takes_non_ascii_names_and_its_latex_compiles(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "micrograd", "explain", "tanh(α*x)", "α=0.5", "x=2", "--format", "latex", "--lr", "0.1"],
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "micrograd",
+            "explain",
+            "tanh(α*x)",
+            "α=0.5",
+            "x=2",
+            "--format",
+            "latex",
+            "--lr",
+            "0.1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert r"\alpha" in result.stdout
     body = result.stdout
-    document = "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amsmath}\n\\begin{document}\n"
+    document = (
+        "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amsmath}\n\\begin{document}\n"
+    )
     (tmp_path / "cli.tex").write_text(document + body + "\\end{document}\n", encoding="utf-8")
-    compiled = subprocess.run([pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "cli.tex"],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    compiled = subprocess.run(
+        [pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "cli.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert compiled.returncode == 0, compiled.stdout[-3000:]
 
 
@@ -531,7 +645,9 @@ def svg_boxes(path: Path) -> dict[str, list[str]]:
     }
 
 
-def test_render_steps_lays_the_graph_out_once_and_each_image_shows_its_step(tmp_path, lecture_graph, monkeypatch):
+def test_render_steps_lays_the_graph_out_once_and_each_image_shows_its_step(
+    tmp_path, lecture_graph, monkeypatch
+):
     # a dot on the PATH that writes down how it was called, then runs the real one
     real = shutil.which("dot")
     shim = tmp_path / "bin"
@@ -554,10 +670,15 @@ def test_render_steps_lays_the_graph_out_once_and_each_image_shows_its_step(tmp_
     boxes = {texts[0]: texts for texts in svg_boxes(paths[0]).values()}
     assert boxes["b"][-1] == "grad 0.0000" and boxes["d"][-1] == "grad 1.0000"  # after L's step only
     for step, path in zip(steps, paths):
-        red = [g.get("id") for g in ET.parse(path).getroot().iter(f"{SVG}g")
-               if g.get("class") == "node" and re.fullmatch(r"v\d+", g.get("id", ""))
-               and any(p.get("stroke") == HIGHLIGHT for p in g.iter(f"{SVG}polygon"))]
+        red = [
+            g.get("id")
+            for g in ET.parse(path).getroot().iter(f"{SVG}g")
+            if g.get("class") == "node"
+            and re.fullmatch(r"v\d+", g.get("id", ""))
+            and any(p.get("stroke") == HIGHLIGHT for p in g.iter(f"{SVG}polygon"))
+        ]
         assert [svg_boxes(path)[i][0] for i in red] == [step.name]
+
     # the same geometry in every picture: only colours and numbers change
     def centres(path):
         return [(e.get("cx"), e.get("cy")) for e in ET.parse(path).getroot().iter(f"{SVG}ellipse")]
@@ -590,7 +711,9 @@ def test_html_page_is_one_self_contained_file_written_atomically(tmp_path, lectu
     for loader in ("<link", "<img", "<iframe", "@import", "url(", "src=", "fetch(", "xmlhttprequest"):
         assert loader not in lowered
     assert re.findall(r"https?://[^\s\"'<>]+", page) in (
-        [], ["http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"])
+        [],
+        ["http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"],
+    )
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; @DATA@" in page
     # the update, by hand: a <- 2 - 0.1 * (-2) = 2.2
     assert "a &lt;- a - 0.1 * dL/da = 2.000 - 0.1 * (-2.000) = 2.200" in page
@@ -613,7 +736,8 @@ def test_quiz_pages_hold_each_answer_for_the_page_to_check(lecture_graph):
     page = steps.to_html(quiz=True)
     answers = [float(v) for v in re.findall(r'data-answer="([^"]+)"', page)]
     # per operand of each backward step: its local derivative and its new gradient, by hand:
-    # L = d + e: 1, 1 and 1, 1; e = a * 4: 4, 4; d = c * f: f = 2, 2 and c = -6, -6; c = a * b: b = -3, -2; a = 2, 4
+    # L = d + e: 1, 1 and 1, 1; e = a * 4: 4, 4; d = c * f: f = 2, 2 and c = -6, -6;
+    # c = a * b: b = -3, -2 and a = 2, 4
     assert answers == [1, 1, 1, 1, 4, 4, 2, 2, -6, -6, -3, -2, 2, 4]
     assert 'data-quiz="1"' in page and page.count('class="mg-working" hidden') == 4
 

@@ -133,7 +133,10 @@ class Page:
         deadline = time.monotonic() + 20
         # Until the navigation commits, the target still shows a finished about:blank.
         # (the page then writes the open step into the address: #forward-1)
-        while self.js("location.href.split('#')[0] + ' ' + document.readyState") != f"{url.split('#')[0]} complete":
+        while (
+            self.js("location.href.split('#')[0] + ' ' + document.readyState")
+            != f"{url.split('#')[0]} complete"
+        ):
             assert time.monotonic() < deadline, "the page did not finish loading"
             time.sleep(0.05)
 
@@ -210,7 +213,9 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
 HOSTILE = ['<img src=x onerror="window.injected = 1">', "</script><script>window.injected = 2</script>"]
 
 
-def test_html_page_steps_through_the_lesson_with_buttons_and_keys_in_chromium(tmp_path, browser, lecture_graph):
+def test_html_page_steps_through_the_lesson_with_buttons_and_keys_in_chromium(
+    tmp_path, browser, lecture_graph
+):
     nodes = lecture_graph()  # a is reached by two paths
     nodes["b"].label, nodes["f"].label = HOSTILE  # the page must show these labels as text
     steps = explain(nodes["L"], lr=0.1)
@@ -281,7 +286,9 @@ def test_a_link_opens_its_step(tmp_path, browser, lecture_graph):
         time.sleep(0.05)
 
 
-def test_quiz_checks_typed_answers_keeps_a_score_and_hides_answers_until_checked(tmp_path, browser, lecture_graph):
+def test_quiz_checks_typed_answers_keeps_a_score_and_hides_answers_until_checked(
+    tmp_path, browser, lecture_graph
+):
     steps = explain(lecture_graph()["L"])
     page_path = tmp_path / "quiz.html"
     steps.to_html(page_path, quiz=True)
@@ -300,8 +307,10 @@ def test_quiz_checks_typed_answers_keeps_a_score_and_hides_answers_until_checked
     assert verdict == "Not quite: 3 of 4 right. The working:"
     assert page.js("document.querySelector('.mg-score').textContent") == "Score 3 / 4"
     assert page.js(f"document.querySelector('{panel} .mg-working').hidden") is False
-    assert page.js(f"Array.from(document.querySelectorAll('{inputs}')).map(i => i.className).join(',')") == \
-        "right,right,right,wrong"
+    assert (
+        page.js(f"Array.from(document.querySelectorAll('{inputs}')).map(i => i.className).join(',')")
+        == "right,right,right,wrong"
+    )
     assert page.box("b") == "b|data -3.000|grad 4.000"  # revealed
     # the previous step, answered right within the tolerance (0.5%)
     page.click("mg-prev")

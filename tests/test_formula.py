@@ -51,7 +51,9 @@ def test_every_rule_formula_reads_and_equals_its_derivative_at_a_point():
             assert math.isclose(shown, float(getattr(local, "data", local)), rel_tol=1e-12), key
 
 
-@pytest.mark.parametrize("source", ["__import__('os')", "a.real", "a[0]", "lambda: 1", "'x'", "a if b else c", "foo(a)"])
+@pytest.mark.parametrize(
+    "source", ["__import__('os')", "a.real", "a[0]", "lambda: 1", "'x'", "a if b else c", "foo(a)"]
+)
 def test_anything_outside_the_whitelist_is_refused_without_running_it(source):
     with pytest.raises(FormulaError):
         Formula(source)

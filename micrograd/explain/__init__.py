@@ -16,10 +16,10 @@ steps go from the output layer back, neuron by neuron, each neuron's weighted su
 rule. ``lr=0.5`` (or ``optimizer=``) adds the update of every parameter.
 """
 
-from micrograd.explain.order import node_names as _node_names
-from micrograd.explain.order import Network
-from micrograd.explain.steps import ForwardStep, Step, Term, UpdateStep, explain, Explanation
 from micrograd.engine import Value, topological_order
+from micrograd.explain.order import Network
+from micrograd.explain.order import node_names as _node_names
+from micrograd.explain.steps import Explanation, ForwardStep, Step, Term, UpdateStep, explain
 
 
 def node_names(root: Value, model: object = None) -> dict[Value, str]:

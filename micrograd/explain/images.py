@@ -72,8 +72,10 @@ def _attrs(obj: Mapping[str, Any], keys: tuple[str, ...]) -> str:
 def pin(source: str, layout: Mapping[str, Any]) -> str:
     """``source`` (a drawing of the same graph) with every node, edge and box at ``layout``'s place."""
     objects = {obj["name"]: obj for obj in layout.get("objects", [])}
-    edges = {_unquote(edge["id"]) if edge.get("id", "").startswith('"') else edge.get("id"): edge
-             for edge in layout.get("edges", [])}
+    edges = {
+        _unquote(edge["id"]) if edge.get("id", "").startswith('"') else edge.get("id"): edge
+        for edge in layout.get("edges", [])
+    }
     lines = []
     for line in source.split("\n"):
         edge = _EDGE.match(line)
@@ -142,14 +144,21 @@ class Restyler:
                 def grad_text(found: re.Match[str], node: Value = node, red: bool = red) -> str:
                     attributes = found.group(1)
                     if red:
-                        attributes = re.sub(r' fill="[^"]*"', "", attributes) + f' fill="{HIGHLIGHT}" font-weight="bold"'
+                        attributes = (
+                            re.sub(r' fill="[^"]*"', "", attributes)
+                            + f' fill="{HIGHLIGHT}" font-weight="bold"'
+                        )
                     return f"<text{attributes}>grad {_svg_number(grads.get(node, node.grad))}</text>"
 
                 body = _GRAD_TEXT.sub(grad_text, body)
             if element_id.split("-")[0] == active:
                 body = re.sub(r'stroke="[^"]*"', f'stroke="{HIGHLIGHT}" stroke-width="3"', body)
                 if element_id != active:  # the op node's and the edges' arrowheads
-                    body = re.sub(r'(<polygon[^>]*?)fill="(?!white)[^"]*"', lambda m: f'{m.group(1)}fill="{HIGHLIGHT}"', body)
+                    body = re.sub(
+                        r'(<polygon[^>]*?)fill="(?!white)[^"]*"',
+                        lambda m: f'{m.group(1)}fill="{HIGHLIGHT}"',
+                        body,
+                    )
             out.append(opening + body + closing)
         return "".join(out)
 
@@ -188,7 +197,9 @@ def _draw_pinned(sources: list[str], format: str) -> bytes:
         [dot, "-Kneato", "-n2", f"-T{format}"], input="\n".join(sources).encode("utf-8"), capture_output=True
     )
     if result.returncode != 0:
-        raise RuntimeError(f"render_steps: Graphviz failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+        raise RuntimeError(
+            f"render_steps: Graphviz failed: {result.stderr.decode('utf-8', 'replace').strip()}"
+        )
     return result.stdout
 
 
@@ -197,7 +208,9 @@ def render_steps(ex: Any, directory: Any, format: str = "svg", **options: object
         raise ValueError(f"render_steps: format={format!r} is not one of {', '.join(RENDER_FORMATS)}")
     drawing = draw_options(ex, options)
     if shutil.which("dot") is None:
-        raise GraphvizNotFound(f"Graphviz's `dot` program is not on the PATH, so the steps cannot be drawn. {INSTALL_HINT}")
+        raise GraphvizNotFound(
+            f"Graphviz's `dot` program is not on the PATH, so the steps cannot be drawn. {INSTALL_HINT}"
+        )
     directory = Path(directory)
     width = max(3, len(str(len(ex))))
     widest = layout_grads(ex)
@@ -235,7 +248,9 @@ def render_steps(ex: Any, directory: Any, format: str = "svg", **options: object
                 line = red_line
             node = ex.order[int(line_id[1:])] if line_id == own and line_id[1:].isdigit() else None
             if node is not None and node in widest:
-                line = line.replace(f">grad {format_number(widest[node])}<", f">grad {format_number(grads[node])}<")
+                line = line.replace(
+                    f">grad {format_number(widest[node])}<", f">grad {format_number(grads[node])}<"
+                )
             lines.append(line)
         sources.append("\n".join(lines))
     if format == "pdf":  # one PDF per run

@@ -65,7 +65,9 @@ def substituted(
     names: dict[str, str | float] = {s: name_text(name_of(step, j)) for s, j in symbols.items()}
     # a constant operand is written as it was typed (the 2 of n^2, the 0.05 of an input)
     numbers: dict[str, str | float] = {
-        s: value_of(step, j) if j == -1 or isinstance(step.operands[j], Value) else constant(value_of(step, j), tex)
+        s: value_of(step, j)
+        if j == -1 or isinstance(step.operands[j], Value)
+        else constant(value_of(step, j), tex)
         for s, j in symbols.items()
     }
     if tex:

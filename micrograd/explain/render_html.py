@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from micrograd.fmt import number
 from micrograd.viz import draw_dot, svg_id
 
 
-@lru_cache(maxsize=None)
+@cache
 def resource(name: str) -> str:
     return files("micrograd.explain").joinpath(name).read_text(encoding="utf-8")
 
@@ -64,7 +64,7 @@ def _quiz(ex: Any, step: Any) -> str:
     )
     return (
         '<form class="mg-quiz"><p>Your turn: work out each local derivative and the new gradient, '
-        f"then check.</p>{inputs}<button type=\"submit\">Check</button> "
+        f'then check.</p>{inputs}<button type="submit">Check</button> '
         '<span class="mg-verdict"></span></form>'
     )
 
@@ -76,9 +76,20 @@ def _panels(ex: Any, position: dict[Value, int], page: bool, quiz: bool) -> list
         title = f"Forward {step.number} / {n_forward}"
         body = f"<h2>{title}: computing {html.escape(step.name)}</h2>\n{_eq(text.forward_line(ex, step))}"
         if step.node is ex.root:
-            body += f"\n<p>The output: <b>{html.escape(ex.output)} = {number(ex.root.data, ex.digits)}</b></p>"
-        panels.append(_panel(f"forward-{step.number}", "forward", step.number - 1, title,
-                             svg_id(position[step.node]), body, page))
+            body += (
+                f"\n<p>The output: <b>{html.escape(ex.output)} = {number(ex.root.data, ex.digits)}</b></p>"
+            )
+        panels.append(
+            _panel(
+                f"forward-{step.number}",
+                "forward",
+                step.number - 1,
+                title,
+                svg_id(position[step.node]),
+                body,
+                page,
+            )
+        )
     for step in ex.steps:
         title = f"Step {step.number} / {len(ex)}"
         heading = text.step_heading(ex, step).split(": ", 1)[1]
@@ -89,8 +100,17 @@ def _panels(ex: Any, position: dict[Value, int], page: bool, quiz: bool) -> list
             f'<h2>{title}: <span class="mg-formula">{html.escape(heading)}</span></h2>\n{exercise}\n'
             f'<div class="mg-working"{hidden}>\n{working}\n</div>'
         )
-        panels.append(_panel(f"step-{step.number}", "backward", step.number - 1, title,
-                             svg_id(position[step.node]), body, page))
+        panels.append(
+            _panel(
+                f"step-{step.number}",
+                "backward",
+                step.number - 1,
+                title,
+                svg_id(position[step.node]),
+                body,
+                page,
+            )
+        )
     if ex.updates:
         lines = "\n".join(_eq(text.update_line(ex, update)) for update in ex.updates)
         intro = "".join(f"<p>{html.escape(line)}</p>" for line in text.update_heading(ex))
@@ -100,7 +120,7 @@ def _panels(ex: Any, position: dict[Value, int], page: bool, quiz: bool) -> list
 
 def _data(ex: Any, position: dict[Value, int]) -> dict[str, Any]:
     """What the script sets in the graph for each panel, as changes from one panel to the next."""
-    num = (lambda x: number(x, ex.digits))
+    num = lambda x: number(x, ex.digits)
     ids = {node: svg_id(i) for node, i in position.items()}
     return {
         "data": {ids[n]: num(n.data) for n in ex.order},
@@ -143,7 +163,10 @@ def widget(ex: Any, page: bool, quiz: bool = False, **options: object) -> str:
 
 
 def page(ex: Any, path: Any = None, quiz: bool = False, **options: object) -> str:
-    document = _fill(resource("page.html"), {"TITLE": html.escape(text.title(ex)), "WIDGET": widget(ex, True, quiz, **options)})
+    document = _fill(
+        resource("page.html"),
+        {"TITLE": html.escape(text.title(ex)), "WIDGET": widget(ex, True, quiz, **options)},
+    )
     if path is not None:
         write_atomic(Path(path), document.encode("utf-8"))
     return document

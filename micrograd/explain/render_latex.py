@@ -38,8 +38,16 @@ _GREEK = {
             "sigma tau upsilon phi chi psi omega".split()
         )
     },
-    "\u0393": r"\Gamma", "\u0394": r"\Delta", "\u0398": r"\Theta", "\u039b": r"\Lambda", "\u039e": r"\Xi",
-    "\u03a0": r"\Pi", "\u03a3": r"\Sigma", "\u03a6": r"\Phi", "\u03a8": r"\Psi", "\u03a9": r"\Omega",
+    "\u0393": r"\Gamma",
+    "\u0394": r"\Delta",
+    "\u0398": r"\Theta",
+    "\u039b": r"\Lambda",
+    "\u039e": r"\Xi",
+    "\u03a0": r"\Pi",
+    "\u03a3": r"\Sigma",
+    "\u03a6": r"\Phi",
+    "\u03a8": r"\Psi",
+    "\u03a9": r"\Omega",
 }
 _GREEK["\u03bf"] = "o"  # omicron is written o
 _SUPERSCRIPTS = {"\u00b9": "1", "\u00b2": "2", "\u00b3": "3", "\u2070": "0"}
@@ -162,7 +170,10 @@ def _step(ex: Any, step: Any) -> list[str]:
         x = term.name
         contribution = num(term.contribution)
         if step.classic:
-            lines.append(rf"{total(out, x)} &\mathrel{{+}}= {contribution} \quad \text{{(the \_backward closure; no formula)}} \\")
+            lines.append(
+                rf"{total(out, x)} &\mathrel{{+}}= {contribution} \quad "
+                rf"\text{{(the \_backward closure; no formula)}} \\"
+            )
         else:
             local_value = num(term.local_grad)
             if term.formula:
@@ -202,7 +213,8 @@ def render(ex: Any, document: bool = False) -> str:
     if ex.updates:
         if ex.lr is not None:
             lines.append(
-                rf"\intertext{{Update (SGD, against the gradient): $w \leftarrow w - \eta \, {total(out, 'w')}$ "
+                rf"\intertext{{Update (SGD, against the gradient): "
+                rf"$w \leftarrow w - \eta \, {total(out, 'w')}$ "
                 rf"with $\eta = {constant(ex.lr, tex=True)}$}}"
             )
         else:
@@ -212,11 +224,15 @@ def render(ex: Any, document: bool = False) -> str:
             if update.lr is not None:
                 lines.append(
                     rf"{p} &\leftarrow {p} - {constant(update.lr, tex=True)} \, {total(out, update.name)} = "
-                    rf"{num(update.old)} - {constant(update.lr, tex=True)} \cdot {factor(num(update.grad))} = "
+                    rf"{num(update.old)} - {constant(update.lr, tex=True)} \cdot "
+                    rf"{factor(num(update.grad))} = "
                     rf"{num(update.new)} \\"
                 )
             else:
-                lines.append(rf"{p} &\leftarrow {num(update.new)} \quad \text{{(was {number(update.old, ex.digits)})}} \\")
+                lines.append(
+                    rf"{p} &\leftarrow {num(update.new)} \quad "
+                    rf"\text{{(was {number(update.old, ex.digits)})}} \\"
+                )
     # the last row of an align* must not end in \\ (an empty row would follow)
     if lines[-1].endswith(r" \\"):
         lines[-1] = lines[-1][:-3]

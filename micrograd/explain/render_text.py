@@ -16,8 +16,8 @@ from micrograd.explain.notation import (
     chain,
     constant,
     factor,
-    local_chain,
     local,
+    local_chain,
     numbers,
     plural,
     substituted,
@@ -28,7 +28,10 @@ from micrograd.fmt import number
 
 
 def title(ex: Any) -> str:
-    parts = [f"the forward pass ({plural(len(ex.forward), 'node')})", f"the backward pass ({plural(len(ex), 'step')})"]
+    parts = [
+        f"the forward pass ({plural(len(ex.forward), 'node')})",
+        f"the backward pass ({plural(len(ex), 'step')})",
+    ]
     if ex.updates:
         parts.append(f"the update ({plural(len(ex.updates), 'parameter')})")
     return f"Backpropagation through {ex.output}: " + ", ".join(parts)
@@ -37,7 +40,8 @@ def title(ex: Any) -> str:
 def legend(ex: Any) -> list[str]:
     out = ex.output
     return [
-        f"{total(out, 'n')}: the gradient of {out} with respect to n, through every path (what n.grad holds).",
+        f"{total(out, 'n')}: the gradient of {out} with respect to n, through every path "
+        "(what n.grad holds).",
         f"{local('n', 'a')}: the local derivative of node n with respect to its operand a, by n's op alone.",
     ]
 
@@ -49,7 +53,8 @@ def forward_line(ex: Any, step: Any) -> str:
     if written is None:
         args = ", ".join(step.operand_names)
         return f"{step.name} = {step.op}({args}) = {value}"
-    with_names, with_numbers = substituted(*written, step, num)
+    source, symbols = written
+    with_names, with_numbers = substituted(source, symbols, step, num)
     return f"{step.name} = " + chain(with_names, with_numbers, value)
 
 
@@ -140,7 +145,8 @@ def update_heading(ex: Any) -> list[str]:
 def update_line(ex: Any, update: Any) -> str:
     num = numbers(ex.digits)
     if update.lr is None:
-        return f"{update.name}: {num(update.old)} -> {num(update.new)}  ({total(ex.output, update.name)} = {num(update.grad)})"
+        gradient = f"{total(ex.output, update.name)} = {num(update.grad)}"
+        return f"{update.name}: {num(update.old)} -> {num(update.new)}  ({gradient})"
     return (
         f"{update.name} <- {update.name} - {constant(update.lr)} * {total(ex.output, update.name)} = "
         f"{num(update.old)} - {constant(update.lr)} * {factor(num(update.grad))} = {num(update.new)}"

@@ -189,7 +189,10 @@ def local_formula(rule: Op, operands: Sequence[Operand], j: int) -> tuple[str, d
         return rule.formula[0], {}
     text = rule.formula[j] if j < len(rule.formula) else ""
     symbols = rule.symbols
-    return text, {**{s: i for i, s in enumerate(symbols[: len(operands)])}, **dict.fromkeys(symbols[len(operands) :], -1)}
+    return text, {
+        **{s: i for i, s in enumerate(symbols[: len(operands)])},
+        **dict.fromkeys(symbols[len(operands) :], -1),
+    }
 
 
 def _accumulation_order(rule: Op, count: int) -> list[int]:
@@ -255,8 +258,12 @@ def explain(
     if lr is not None and optimizer is not None:
         raise ValueError("explain: give lr= (plain SGD) or optimizer=, not both")
     rate = _finite_rate(lr) if lr is not None else None
-    if optimizer is not None and not (hasattr(optimizer, "params") and callable(getattr(optimizer, "step", None))):
-        raise TypeError(f"explain: optimizer must be a micrograd.optim optimizer, got {type(optimizer).__name__}")
+    if optimizer is not None and not (
+        hasattr(optimizer, "params") and callable(getattr(optimizer, "step", None))
+    ):
+        raise TypeError(
+            f"explain: optimizer must be a micrograd.optim optimizer, got {type(optimizer).__name__}"
+        )
 
     nodes = topological_order(root)  # every node: names, and the positions pictures' ids use
     network = Network(nodes, model)
@@ -301,7 +308,7 @@ def _neuron_name(node: Value, network: Network) -> str | None:
 
 
 def _forward(nodes: Sequence[Value], names: Mapping[Value, str], network: Network) -> tuple[ForwardStep, ...]:
-    steps = []
+    steps: list[ForwardStep] = []
     for node in nodes:
         if node._rule.arity == 0:
             continue
@@ -342,19 +349,41 @@ def _walk(walk: Sequence[Value], names: Mapping[Value, str], network: Network) -
                     continue
                 before = x.grad
                 if upstream == 0.0:  # backward skips the node: adding zeros would change nothing
-                    terms.append(Term(x, labels[j], local_grad, 0.0, before, before, False, j, formula, symbols))
+                    terms.append(
+                        Term(x, labels[j], local_grad, 0.0, before, before, False, j, formula, symbols)
+                    )
                     continue
                 contribution = upstream * local_grad  # type: ignore[operator]  # the float op backward does
                 x.grad += contribution
                 earlier = contributions.setdefault(x, [])
                 earlier.append(contribution)
                 terms.append(
-                    Term(x, labels[j], local_grad, contribution, before, x.grad, len(earlier) > 1, j, formula,
-                         symbols, tuple(earlier))
+                    Term(
+                        x,
+                        labels[j],
+                        local_grad,
+                        contribution,
+                        before,
+                        x.grad,
+                        len(earlier) > 1,
+                        j,
+                        formula,
+                        symbols,
+                        tuple(earlier),
+                    )
                 )
         steps.append(
-            Step(len(steps) + 1, node, names[node], rule, upstream, tuple(terms), _neuron_name(node, network),
-                 classic=not rule.key, operand_names=labels)
+            Step(
+                len(steps) + 1,
+                node,
+                names[node],
+                rule,
+                upstream,
+                tuple(terms),
+                _neuron_name(node, network),
+                classic=not rule.key,
+                operand_names=labels,
+            )
         )
     return tuple(steps)
 
@@ -377,7 +406,9 @@ def _classic_terms(
         change = x.grad - before[x]
         earlier = contributions.setdefault(x, [])
         earlier.append(change)
-        terms.append(Term(x, labels[j], None, change, before[x], x.grad, len(earlier) > 1, j, "", {}, tuple(earlier)))
+        terms.append(
+            Term(x, labels[j], None, change, before[x], x.grad, len(earlier) > 1, j, "", {}, tuple(earlier))
+        )
     return terms
 
 
@@ -403,7 +434,7 @@ def _updates(
     rate: float | None = lr
     if optimizer is not None:
         new, rate = _optimizer_step(optimizer)
-    result = []
+    result: list[UpdateStep] = []
     for p in chosen:
         grad = final.get(p, p.grad)
         value = p.data - rate * grad if optimizer is None else new.get(p, p.data)  # type: ignore[operator]
@@ -411,11 +442,15 @@ def _updates(
         if network:
             label = PARAMETER_LABEL.fullmatch(names.get(p, p.label))
             neuron = label.group(0).rsplit(".", 1)[0] if label else None
-        result.append(UpdateStep(len(result) + 1, p, names.get(p, p.label or "?"), p.data, grad, value, rate, neuron))
+        result.append(
+            UpdateStep(len(result) + 1, p, names.get(p, p.label or "?"), p.data, grad, value, rate, neuron)
+        )
     return tuple(result)
 
 
-def _parameters(nodes: Sequence[Value], optimizer: Any, params: Iterable[Value] | None, model: Any) -> list[Value]:
+def _parameters(
+    nodes: Sequence[Value], optimizer: Any, params: Iterable[Value] | None, model: Any
+) -> list[Value]:
     if params is not None:
         chosen = list(params)
         for i, p in enumerate(chosen):
@@ -515,7 +550,9 @@ class Explanation(Sequence[Step]):
     def grads_after(self, k: int) -> dict[Value, float]:
         """Every node's grad after the first ``k`` backward steps (0: just after seeding the output)."""
         if not 0 <= k <= len(self):
-            raise ValueError(f"grads_after: k={k} is outside 0..{len(self)} (this pass has {len(self)} steps)")
+            raise ValueError(
+                f"grads_after: k={k} is outside 0..{len(self)} (this pass has {len(self)} steps)"
+            )
         grads = dict(self.start)
         for step in self.steps[:k]:
             for term in step.terms:
