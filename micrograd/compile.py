@@ -772,6 +772,7 @@ def fit_compiled(
         validation = (as_list(validation[0]), as_list(validation[1]))
     classes = training.check_run(X, y, steps, seed)
     training.check_batching(batch_size, validation)
+    training.check_parameters(model.parameters(), "fit_compiled")
     with no_grad():
         first = model(X[0])
     k = 1 if isinstance(first, Value) else len(first)

@@ -52,8 +52,8 @@ def _coordinates(point: object, name: str) -> list[float]:
 
 
 def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
-    if n == 1:
-        return [start]
+    if n <= 1:
+        return [start] * n  # no points (a class with no samples, as in make_circles(1)) or one
     step = (stop - start) / (n - 1 if endpoint else n)
     return [start + i * step for i in range(n)]
 
@@ -75,7 +75,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Datas
     rng = make_rng(seed)
     n_top = n // 2
     n_bottom = n - n_top
-    top = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_top)] if n_top else []
+    top = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_top)]
     bottom = [[1.0 - math.cos(t), 0.5 - math.sin(t)] for t in _linspace(0.0, math.pi, n_bottom)]
     points = _jitter(top + bottom, noise, rng)
     return _shuffled(points, [0] * n_top + [1] * n_bottom, rng)

@@ -259,10 +259,10 @@ class Op:
         except OverflowError:
             out = math.inf
         if out - out != 0.0:  # inf or NaN
-            if any(x != x for x in data):
+            if any(x - x != 0.0 for x in data):
                 raise ValueError(
-                    f"{self.describe(data)}: an operand is NaN (was a NaN assigned to .data?); every value "
-                    "in a graph must be a finite number"
+                    f"{self.describe(data)}: an operand is not finite (was it assigned to .data?); every "
+                    "value in a graph must be a finite number"
                 )
             if out != out:
                 raise DomainError(f"{self.describe(data)}: the result is undefined (NaN)")
@@ -845,6 +845,16 @@ def affine(params: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
         net = _weighted_sum(params, inputs)
     if not math.isfinite(net):
         _linear_operands(params, inputs)
+        for what, group in (("weight", params), ("input", inputs)):
+            for i, x in enumerate(group):
+                value = _data(x)
+                if value - value != 0.0:
+                    name = "bias" if group is params and i == len(params) - 1 else f"{what} {i}"
+                    label = f" ({x.label})" if isinstance(x, Value) and x.label else ""
+                    raise ValueError(
+                        f"linear: {name}{label} is {value!r} (was it assigned to .data?); every value in a "
+                        "graph must be a finite number"
+                    )
         raise OverflowError("linear: the weighted sum overflows a float (|x| > 1.8e308)")
     return _node(RULES["linear"], net, params, inputs)
 
@@ -915,12 +925,12 @@ def _affine_layer(
     linear_rule = RULES["linear"]
     act_forward = act.forward if act is not None else None
     new = object.__new__
+    size = len(inputs) + 1
     outs = []
     for p in params:
-        if len(p) != len(inputs) + 1:
+        if len(p) != size:
             return [affine(q, inputs) for q in params]  # raises affine's message
-        bias = p[-1]
-        net = bias.data
+        net = p[-1].data
         if nodes_in:
             for w, x in zip(p, inputs):
                 net += w.data * x.data
@@ -930,14 +940,22 @@ def _affine_layer(
         if net - net != 0.0:
             affine(p, inputs)  # raises affine's message
         node = new(Value)
-        node.data, node.grad, node._rule, node._a, node._b = net, 0.0, linear_rule, p, inputs
-        if act is None:
+        node.data = net
+        node.grad = 0.0
+        node._rule = linear_rule
+        node._a = p
+        node._b = inputs
+        if act_forward is None:
             outs.append(node)
             continue
         out = new(Value)
-        out.data, out.grad, out._rule, out._a, out._b = act_forward(net), 0.0, act, node, None  # type: ignore[misc]
-        if out.data - out.data != 0.0:
-            act.evaluate((net,))  # raises the op's message
+        out.data = y = act_forward(net)
+        out.grad = 0.0
+        out._rule = act  # type: ignore[assignment]  # not None when act_forward is not
+        out._a = node
+        out._b = None
+        if y - y != 0.0:
+            act.evaluate((net,))  # type: ignore[union-attr]  # raises the op's message
         outs.append(out)
     return outs
 

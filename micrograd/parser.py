@@ -44,7 +44,10 @@ def _arity(name: str) -> int:
     return engine.RULES[name].arity if name in engine.RULES else 1  # abs is Value.__abs__
 
 
-_TOO_DEEP = f"the expression is nested too deeply (limit {MAX_DEPTH} levels)"
+_TOO_DEEP = (
+    f"the expression is nested too deeply: more than {MAX_DEPTH} levels of parentheses, calls, signs "
+    "or operators inside operators (a flat a + b - c + ... or a * b / c * ... is one level, however long)"
+)
 
 # ast operator -> (what the user typed, the engine's rule key for two plain numbers, Python operator)
 _BINARY: dict[type[ast.operator], tuple[str, str, Callable[[Operand, Operand], Operand]]] = {
@@ -54,6 +57,10 @@ _BINARY: dict[type[ast.operator], tuple[str, str, Callable[[Operand, Operand], O
     ast.Div: ("/", "/", operator.truediv),
     ast.Pow: ("**", "**", operator.pow),
 }
+
+# Operators of one precedence chain left to right: a + b - c parses as ((a + b) - c), a left spine
+# that is long but not deep. The check counts it as one level and the builder walks it in a loop.
+_CHAINS: dict[type[ast.operator], str] = {ast.Add: "+-", ast.Sub: "+-", ast.Mult: "*/", ast.Div: "*/"}
 
 _OPERATOR_NAMES: dict[type[ast.AST], str] = {
     ast.FloorDiv: "//",
@@ -256,7 +263,8 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
                 symbol = _OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)
                 column = _operator_column(node, source)
                 raise ExpressionError(f"operator {symbol}: not allowed; use + - * / **", source, column)
-            children = [node.right, node.left]
+            stack.append((node.right, depth + 1))
+            stack.append((node.left, depth if _continues_chain(node) else depth + 1))
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
                 symbol = _OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)
@@ -276,6 +284,12 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
             source,
         )
     return names
+
+
+def _continues_chain(node: ast.BinOp) -> bool:
+    """Whether the left operand of ``node`` is the rest of the same flat chain (a + b in a + b - c)."""
+    left = node.left
+    return isinstance(left, ast.BinOp) and _CHAINS.get(type(left.op), "?") == _CHAINS.get(type(node.op))
 
 
 def _check_call(node: ast.Call, source: str) -> None:
@@ -319,7 +333,8 @@ def _after(node: ast.expr, source: str) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
-# Building the graph from a checked tree (its depth is at most MAX_DEPTH, so recursion is safe).
+# Building the graph from a checked tree: recursion only where the check counts a level (at most
+# MAX_DEPTH of them), and a loop along flat chains.
 
 
 class _Builder:
@@ -342,7 +357,16 @@ class _Builder:
             arguments = [self.build(argument) for argument in node.args]
             return self._guard(node, lambda: FUNCTIONS[node.func.id](*arguments))  # type: ignore[attr-defined]
         assert isinstance(node, ast.BinOp)
-        left, right = self.build(node.left), self.build(node.right)
+        # a flat chain a + b - c + ... is as long as it likes: walk its left spine in a loop
+        spine = [node]
+        while _continues_chain(spine[-1]):
+            spine.append(spine[-1].left)  # type: ignore[arg-type]
+        out = self.build(spine[-1].left)
+        for link in reversed(spine):
+            out = self._binary(link, out, self.build(link.right))
+        return out
+
+    def _binary(self, node: ast.BinOp, left: Operand, right: Operand) -> Operand:
         symbol, rule, apply = _BINARY[type(node.op)]
         if symbol == "**" and not isinstance(right, Value) and abs(right) > MAX_EXPONENT:
             raise ExpressionError(

@@ -7,6 +7,7 @@ two-class labels may also be given as -1/+1.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -164,6 +165,20 @@ def check_run(X: Sequence[Sequence[float]], y: Sequence[int], steps: int, seed: 
     return classes
 
 
+def check_parameters(params: Sequence[Value], who: str) -> None:
+    """Refuse, by name, a parameter whose ``.data`` is not finite before training starts.
+
+    No op makes one, so it was assigned from outside (``p.data = float("nan")``); without this the
+    first forward would fail inside the engine, naming an op rather than the parameter.
+    """
+    for i, p in enumerate(params):
+        if not math.isfinite(p.data):
+            raise ValueError(
+                f"{who}: parameter {p.label or i} is {p.data!r} before training; its .data was set to a "
+                "number that is not finite: set it to a finite number (or make the model again)"
+            )
+
+
 def check_batching(
     batch_size: int | None, validation: tuple[Sequence[Sequence[float]], Sequence[int]] | None
 ) -> None:
@@ -210,6 +225,7 @@ def run_steps(
     Minibatches come from ``data.batches`` (epoch e shuffled with seed + e); all of X when
     ``batch_size`` is None. Arguments are checked by ``check_run`` and ``check_batching``.
     """
+    check_parameters(opt.params, desc)
     history = History()
 
     def minibatches() -> Any:

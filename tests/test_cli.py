@@ -7,15 +7,23 @@ dout/dw1 = 0.5 * x1 = 1, dout/dx2 = 0.5 * w2 = 0.5, dout/dw2 = 0.5 * x2 = 0 and 
 """
 
 import html
+import itertools
 import json
 import os
+import re
+import resource
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from micrograd.cli import main
+from micrograd.data import DATASETS, train_val_split
+from micrograd.engine import Value
+from micrograd.nn import MLP
+from micrograd.training import LOSSES, fit
 
 REPO = Path(__file__).resolve().parents[1]
 NEURON = "tanh(x1*w1 + x2*w2 + b)"
@@ -182,6 +190,113 @@ def test_train_compile_gives_the_eager_numbers(capsys):
     assert loss_line and loss_line[0] in compiled[1]
 
 
+# ----------------------------------------------------------------------------------------------
+# The printed figures, recomputed: the same data, split, model and fit() called directly with the
+# options `micrograd train --help` documents (defaults: the classic moons run, seed 1), and each
+# accuracy counted here from the model's outputs
+
+REPORT = re.compile(
+    r"^after (?P<steps>\d+) steps? \([\d.]+ s\): loss (?P<loss>\d+\.\d{4}), "
+    r"training accuracy (?P<train>\d+\.\d)%(?:, held-out accuracy (?P<held_out>\d+\.\d)%)?$"
+)
+
+
+def printed_figures(out: str) -> dict:
+    lines = [line for line in out.splitlines() if line.startswith("after ")]
+    assert len(lines) == 1, out
+    match = REPORT.match(lines[0])
+    assert match, lines[0]
+    return match.groupdict()
+
+
+def counted_accuracy(model, X, y) -> str:
+    """The percentage of samples whose class (score > 0, or the largest logit) is the label, as printed."""
+    hits = 0
+    for x, label in zip(X, y):
+        out = model(x)
+        if isinstance(out, Value):
+            predicted = int(out.data > 0)
+        else:
+            predicted = max(range(len(out)), key=lambda j: out[j].data)
+        hits += predicted == label
+    return f"{100 * hits / len(X):.1f}"
+
+
+@cache
+def direct_figures(
+    dataset="moons", hidden=(16, 16), activation="relu", init="uniform", loss=None, optimizer="sgd",
+    lr=None, steps=100, batch_size=None, samples=100, val=0.0, seed=1,
+) -> dict:  # fmt: skip
+    X, y = DATASETS[dataset](n_samples=samples, seed=seed)
+    classes = max(y) + 1
+    loss = loss or ("hinge" if classes == 2 else "cross_entropy")
+    X_val, y_val = [], []
+    if val:
+        X, y, X_val, y_val = train_val_split(X, y, val_fraction=val, seed=seed)
+    outputs = 1 if loss in ("hinge", "bce") or (loss == "mse" and classes == 2) else classes
+    model = MLP(len(X[0]), [*hidden, outputs], activation=activation, init=init, seed=seed)
+    history = fit(
+        model, X, y, loss=loss, optimizer=optimizer, lr=lr, steps=steps, batch_size=batch_size,
+        progress=False, seed=seed,
+    )  # fmt: skip
+    return {
+        "steps": str(steps),
+        "loss": f"{history.loss[-1]:.4f}",
+        "train": counted_accuracy(model, X, y),
+        "held_out": counted_accuracy(model, X_val, y_val) if val else None,
+    }
+
+
+def test_train_prints_the_loss_and_both_accuracies_of_a_direct_fit_on_the_same_split(capsys):
+    status, out, err = cli(capsys, "train", "moons", "--val", "0.2", "--steps", "10", "--quiet")
+    assert status == 0, err
+    assert "80 training samples, 20 held out, 2 features, 2 classes" in out
+    expected = direct_figures(val=0.2, steps=10)
+    # the two accuracies differ on this run, so one printed in place of the other is caught
+    assert expected["train"] != expected["held_out"]
+    assert printed_figures(out) == expected
+
+
+# a small run per dataset, as typed and as fit() options, that each option below changes
+BASE = {"moons": ["--samples", "40", "--steps", "6"], "spiral": ["--samples", "60", "--steps", "6"]}
+BASE_OPTIONS = {
+    "moons": {"samples": 40, "steps": 6},
+    "spiral": {"dataset": "spiral", "samples": 60, "steps": 6},
+}
+
+# (dataset, the option as typed, the same option for a direct fit)
+OPTIONS = [
+    ("moons", ["--lr", "0.05"], {"lr": 0.05}),
+    ("moons", ["--steps", "3"], {"steps": 3}),
+    ("moons", ["--hidden", "8"], {"hidden": (8,)}),
+    ("moons", ["--hidden", "none"], {"hidden": ()}),
+    ("moons", ["--optimizer", "adam"], {"optimizer": "adam"}),
+    ("moons", ["--optimizer", "adamw", "--lr", "0.02"], {"optimizer": "adamw", "lr": 0.02}),
+    ("moons", ["--seed", "3"], {"seed": 3}),
+    ("moons", ["--val", "0.25"], {"val": 0.25}),
+    ("moons", ["--samples", "60"], {"samples": 60}),
+    ("moons", ["--batch-size", "8"], {"batch_size": 8}),
+    ("moons", ["--activation", "tanh"], {"activation": "tanh"}),
+    ("moons", ["--init", "kaiming"], {"init": "kaiming"}),
+    ("moons", ["--loss", "mse"], {"loss": "mse"}),
+    ("moons", ["--loss", "bce"], {"loss": "bce"}),
+    ("moons", ["--loss", "cross_entropy"], {"loss": "cross_entropy"}),
+    ("spiral", ["--batch-size", "16"], {"batch_size": 16}),
+    ("spiral", ["--optimizer", "adam", "--lr", "0.05"], {"optimizer": "adam", "lr": 0.05}),
+]
+
+
+@pytest.mark.parametrize("dataset,option,fit_option", OPTIONS, ids=[" ".join(o) for _, o, _ in OPTIONS])
+def test_each_train_option_changes_the_figures_as_a_direct_fit_with_it_predicts(
+    capsys, dataset, option, fit_option
+):
+    status, out, err = cli(capsys, "train", dataset, *BASE[dataset], *option, "--quiet")
+    assert status == 0, err
+    expected = direct_figures(**{**BASE_OPTIONS[dataset], **fit_option})
+    assert printed_figures(out) == expected
+    assert expected != direct_figures(**BASE_OPTIONS[dataset])  # the option matters on this run
+
+
 def test_demo_runs_end_to_end_and_lists_every_file(tmp_path):
     result = run("demo", "--out", "tour", "--steps", "20", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -303,3 +418,137 @@ def test_train_refuses_an_output_it_cannot_write_before_training(capsys, tmp_pat
     assert status == 1
     assert "is a file, not a directory" in err
     assert "accuracy" not in out  # nothing was trained
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs that would take the machine are refused before anything is built
+
+
+def run_limited(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m micrograd ARGS`` limited to 30 s and 2 GB: a regression fails here instead of
+    training for hours (the first command below once grew past 120 s and gigabytes)."""
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "micrograd", *args]
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=30, preexec_fn=limit_memory
+    )
+
+
+# figures by hand: nodes per sample = 2 per hidden neuron (weighted sum, relu) + 1 per output neuron;
+# parameters = sum over layers of nout * (nin + 1)
+TOO_LARGE = [
+    (
+        # 100,000 x (2 * (1024 + 1024) + 1) = 100,000 x 4,097
+        ["moons", "--samples", "100000", "--hidden", "1024,1024"],
+        "a step would build 409,700,000 graph nodes (4,097 in an MLP 2-1024-1024-1 for each of 100,000 "
+        "samples), more than the limit of 2,000,000; use a smaller --batch-size, fewer --samples or "
+        "smaller --hidden",
+    ),
+    (
+        # the held-out set counts (evaluated every step): (4,100 + 6,000) x (2 * 99 + 1) = 10,100 x 199;
+        # the batch alone would build 815,900
+        ["moons", "--samples", "12000", "--val", "0.5", "--batch-size", "4100", "--hidden", "99"],
+        "a step would build 2,009,900 graph nodes (199 in an MLP 2-99-1 for each of 10,100 samples: a batch "
+        "of 4,100 and the 6,000 held out, evaluated after every step), more than the limit of 2,000,000; "
+        "use a smaller --batch-size or --val, fewer --samples or smaller --hidden",
+    ),
+    (
+        # 48 x (1024 * 3 + 1024 * 1025 + 1025) = 48 x 1,053,697 = 50,577,456 > 50,000,000
+        ["moons", "--samples", "48", "--hidden", "1024,1024"],
+        "a step would multiply 50,577,456 weights by inputs (1,053,697 parameters of an MLP 2-1024-1024-1 "
+        "for each of 48 samples), more than the limit of 50,000,000",
+    ),
+    (
+        # 47 x 1,053,697 = 49,523,759: within the products limit, but no file could hold the model
+        ["moons", "--samples", "47", "--hidden", "1024,1024"],
+        "an MLP 2-1024-1024-1 has 1,053,697 parameters, more than the 1,000,000 a saved model may hold",
+    ),
+    (
+        # 188 x (512 * 3 + 512 * 513 + 513) = 188 x 264,705: within the eager limits (49,764,540 products,
+        # 188 x 2,049 nodes), but tracing it for --compile took 190 s and gigabytes
+        ["moons", "--samples", "188", "--hidden", "512,512", "--compile"],
+        "--compile would trace 49,764,540 weight-by-input products (264,705 parameters of an MLP 2-512-512-1 "
+        "for each of the 188 samples of a batch), more than the limit of 5,000,000",
+    ),
+    (
+        ["moons", "--hidden", ",".join(["1"] * 100)],
+        "argument --hidden: 100 hidden layers; use at most 99 (a model has at most 100)",
+    ),
+]
+
+
+@pytest.mark.parametrize("args,message", TOO_LARGE, ids=[" ".join(a)[:40] for a, _ in TOO_LARGE])
+def test_a_run_too_large_for_a_step_is_refused_with_the_figure_and_the_limit(tmp_path, args, message):
+    result = run_limited("train", *args, "--steps", "1", "--quiet", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("micrograd train: error: ") and message in line
+
+
+def test_99_hidden_layers_train(capsys):
+    hidden = ",".join(["1"] * 99)
+    status, out, err = cli(capsys, "train", "moons", "--samples", "10", "--hidden", hidden, "--steps", "1")
+    assert status == 0, err
+    assert "MLP 2-" + "1-" * 99 + "1 (relu)" in out
+
+
+# ----------------------------------------------------------------------------------------------
+# A training set of one class: a message and status 2 for every option combination that leaves one
+
+
+def test_a_training_set_of_one_class_is_refused_from_the_real_process(tmp_path):
+    result = run_limited("train", "blobs", "--samples", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "micrograd train: error: blobs --samples 1: the training set is 1 sample, all of class 0; "
+        "a classifier needs samples of at least two classes: use more --samples (the default is 100)"
+    )
+    # two moons points, one of each class (one per half circle); --val 0.5 holds one of them out
+    result = run_limited("train", "moons", "--samples", "2", "--val", "0.5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "moons --samples 2 --val 0.5 (holding 1 out): the training set is 1 sample, all of class" in (
+        result.stderr
+    )
+
+
+def training_classes(dataset: str, samples: int, val: str | None) -> set[int]:
+    """The classes in the training set a `train` run sees (data and split as documented)."""
+    X, y = DATASETS[dataset](n_samples=samples, seed=1)  # the default seed of `train`
+    if val is not None:
+        _, y, _, _ = train_val_split(X, y, val_fraction=float(val), seed=1)
+    return set(y)
+
+
+def test_every_small_run_either_trains_or_says_why_not(capsys):
+    """The option grid around tiny datasets: 6 datasets x 5 sizes x 4 splits x 5 losses x 2 shapes.
+
+    Each run trains (status 0) or is refused (status 2) with one line that names the problem; it
+    is refused for one class exactly when the training set holds one class.
+    """
+    one_class = 0
+    for dataset, samples, val, loss, hidden in itertools.product(
+        DATASETS, [1, 2, 3, 4, 5], [None, "0.2", "0.5", "0.9"], [None, *LOSSES], [None, "none"]
+    ):
+        args = ["train", dataset, "--samples", str(samples), "--steps", "1", "--quiet"]
+        args += ["--val", val] if val else []
+        args += ["--loss", loss] if loss else []
+        args += ["--hidden", hidden] if hidden else []
+        status, out, err = cli(capsys, *args)  # an exception escaping main fails the test here
+        assert status in (0, 2), (args, err)
+        try:
+            classes = training_classes(dataset, samples, val)
+        except ValueError:  # the split itself is impossible: refused (by --val's message, or before it)
+            classes = set()
+        if status == 0:
+            assert "training accuracy" in out and len(classes) > 1, args
+            continue
+        (line,) = err.strip().splitlines()
+        assert line.startswith("micrograd train: error: "), (args, err)
+        if "needs samples of at least two classes" in line:
+            assert len(classes) == 1, (args, line)
+            one_class += 1
+    assert one_class > 0

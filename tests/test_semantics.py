@@ -260,12 +260,21 @@ def test_linear_with_a_numpy_number_after_a_value_input():
 def test_nan_assigned_to_data_is_reported_as_nan_not_as_overflow():
     v = Value(1.0)
     v.data = math.nan
-    with pytest.raises(ValueError, match=r"an operand is NaN \(was a NaN assigned to .data\?\)"):
+    with pytest.raises(ValueError, match=r"an operand is not finite \(was it assigned to .data\?\)"):
         v * 2.0
-    with pytest.raises(ValueError, match=r"relu\(nan\): an operand is NaN"):
+    with pytest.raises(ValueError, match=r"relu\(nan\): an operand is not finite"):
         v.relu()  # not a silent 0.0
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="not finite"):
         v.max(1.0)
+    v.data = math.inf
+    with pytest.raises(ValueError, match=r"inf \* 2.0: an operand is not finite"):
+        v * 2.0
+    from micrograd.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    model.layers[0].neurons[1].w[1].data = math.nan
+    with pytest.raises(ValueError, match=r"linear: weight 1 \(L0.N1.w1\) is nan"):
+        model([1.0, 2.0])
 
 
 def test_a_huge_int_says_it_is_too_large_for_a_float():
