@@ -234,6 +234,7 @@ def test_html_page_steps_through_the_lesson_with_buttons_and_keys_in_chromium(
     counter, active, heading = page.state()
     assert counter == f"Step 1 / {n}" and heading == "Step 1 / 4: L = d + e"
     assert page.box("L") == "L|data -4.000|grad 1.000"  # the seed: dL/dL = 1
+    assert page.box("c") == "c|data -6.000|grad 0"  # not reached yet (its final gradient is 2)
     seen = [active]
     for k in range(2, n + 1):
         page.click("mg-next")
@@ -241,6 +242,8 @@ def test_html_page_steps_through_the_lesson_with_buttons_and_keys_in_chromium(
         assert counter == f"Step {k} / {n}" and heading.startswith(f"Step {k} / {n}: ")
         assert active and active != seen[-1], "the highlighted node must move to the step's node"
         seen.append(active)
+        if k == 2:  # e = a * 4 has given a its first contribution, 1 * 4 (its final gradient is -2)
+            assert page.box("a") == "a|data 2.000|grad 4.000"
     assert len(set(seen)) == n  # one distinct node per step
     # The last step (c = a * b) adds a's second contribution: its box must show the final grad.
     assert page.box("a") == "a|data 2.000|grad -2.000"  # +4 via e, -6 via c: by hand
