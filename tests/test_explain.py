@@ -566,6 +566,10 @@ def test_latex_names_are_math_with_subscripts(lecture_graph):
     latex = explain(e).to_latex()
     assert "x_{1}" in latex and r"E_{\mathrm{total}}" in latex and r"\text{L0.N1.}w_{0}" in latex
     assert latex.count(r"\begin{align*}") == latex.count(r"\end{align*}") == 1
+    model, E = mazur()
+    network = explain(E, model=model).to_latex()
+    assert r"n_{3} &= \text{L1.N1} - 0.99 = 0.7729 - 0.99 = -0.2171" in network  # a neuron's name is upright
+    assert r"\text{L0.N0.}w_{0} \cdot x_{1}" in network  # a weight times the first input
     document = explain(lecture_graph()["L"]).to_latex(document=True)
     assert document.startswith("% !TEX program = pdflatex\n\\documentclass{article}")
 

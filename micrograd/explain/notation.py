@@ -62,7 +62,12 @@ def substituted(
 ) -> tuple[str, str]:
     """The formula with each symbol replaced by its operand's name, and by its number."""
     f = formula(source)
-    names: dict[str, str | float] = {s: name_text(name_of(step, j)) for s, j in symbols.items()}
+    names: dict[str, str | float] = {
+        s: name_text(name_of(step, j))
+        if j == -1 or isinstance(step.operands[j], Value) or not is_literal(name_of(step, j))
+        else constant(value_of(step, j), tex)  # a constant is its number (x1, an input, keeps its name)
+        for s, j in symbols.items()
+    }
     # a constant operand is written as it was typed (the 2 of n^2, the 0.05 of an input)
     numbers: dict[str, str | float] = {
         s: value_of(step, j)

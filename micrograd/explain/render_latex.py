@@ -96,9 +96,11 @@ def name(label: str) -> str:
     if sample is not None:
         return f"{{{name(sample.group(1))}}}^{{[{sample.group(2)}]}}"
     head, dot, last = label.rpartition(".")
-    if dot and (not last or not head):
-        head, dot, last = "", "", label
-    return (rf"\text{{{text(head + dot)}}}" if dot else "") + _part(last)
+    if not dot or not head or not last:
+        return _part(label)
+    if re.fullmatch(r"[A-Za-z]_?\d*", last) and not re.fullmatch(r"L\d+\.N\d+", label):  # L0.N1.w0
+        return rf"\text{{{text(head + dot)}}}" + _part(last)
+    return rf"\text{{{text(label)}}}"  # L0.N1, L0.N1.net: one upright name
 
 
 def operand(label: str) -> str:
