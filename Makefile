@@ -1,16 +1,16 @@
 # The two commands of the README. Each sets up everything it needs on a fresh Debian machine:
 # a virtual environment in .venv, the Python packages, and the Debian programs (Graphviz's dot,
-# and Chromium for the browser test) when they are missing.
+# Chromium for the browser test, pdflatex for the LaTeX test) when they are missing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench mutate clean system-dot system-chromium
+.PHONY: demo test lint bench mutate clean system-dot system-chromium system-latex
 
 demo: $(VENV)/.demo-deps system-dot
 	$(BIN)/micrograd demo
 
-test: $(VENV)/.test-deps system-dot system-chromium
+test: $(VENV)/.test-deps system-dot system-chromium system-latex
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test-deps
@@ -45,6 +45,10 @@ system-dot:
 
 system-chromium:
 	$(call need_program,chromium,chromium)
+
+# pdflatex and amsmath, for the test that compiles explain's LaTeX (texlive-latex-base, no recommends)
+system-latex:
+	$(call need_program,pdflatex,--no-install-recommends texlive-latex-base)
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
