@@ -17,8 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from micrograd.engine import Value
+
+if TYPE_CHECKING:
+    from micrograd.network import Network
 
 DIGITS = 4  # the default: 0.7071, 0.08217, 4.386e-4
 MAX_DIGITS = 17  # enough for every float to read back exactly
@@ -143,21 +147,25 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
 
 
-def node_names(order: Sequence[Value]) -> dict[Value, str]:
-    """Each node's name in every rendering: its label (on one line), or n1, n2, ... when unlabelled.
+def node_names(order: Sequence[Value], network: Network | None = None) -> dict[Value, str]:
+    """Each node's name in every rendering (pictures, explanations, the training page).
 
-    ``order`` is ``topological_order(root)``, so unlabelled nodes are numbered in forward order. A
-    user's label "n2" keeps its name; the generated names skip it.
+    Its label (on one line); else, in a network (``micrograd.network.find_network``), the name the
+    network gives it: a neuron's output ``L0.N1``, its weighted sum ``L0.N1.net``, an input ``x1``,
+    ``#k`` per sample; else n1, n2, ... in forward order (``order`` is ``topological_order(root)``).
+    A user's label "n2" keeps its name; the generated names skip it.
     """
-    labels = {printable(node.label) for node in order if node.label}
-    names: dict[Value, str] = {}
+    names: dict[Value, str] = {node: printable(node.label) for node in order if node.label}
+    if network is not None:
+        for node, name in network.names.items():
+            names.setdefault(node, name)
+    taken = set(names.values())
     k = 0
     for node in order:
-        if node.label:
-            names[node] = printable(node.label)
+        if node in names:
             continue
         k += 1
-        while f"n{k}" in labels:
+        while f"n{k}" in taken:
             k += 1
         names[node] = f"n{k}"
     return names

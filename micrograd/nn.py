@@ -18,6 +18,7 @@ import random
 import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,9 +127,8 @@ class Structure:
 
     def neuron_of(self, node: Value) -> NeuronInfo | None:
         """The neuron whose forward pass made ``node``: its weighted sum (a fused ``linear`` node, or
-        the ``.net`` node of an unfused one), or the activation applied to it; else None."""
-        by_params = {id(n.params): n for layer in self.layers for n in layer}
-        by_name = {n.name: n for layer in self.layers for n in layer}
+        the ``.net`` node of an unfused one), or its activation applied to that sum; else None."""
+        by_params, by_name = self._lookup
         if node._op == "linear" and node._b is not None:
             return by_params.get(id(node._a))
         label = node.label
@@ -138,8 +138,16 @@ class Structure:
         if len(operands) == 1 and isinstance(operands[0], Value):
             inner = operands[0]
             if inner._op == "linear" and inner._b is not None:
-                return by_params.get(id(inner._a))
+                info = by_params.get(id(inner._a))
+                # only the neuron's own activation: exp(logit) of a linear output neuron is the loss's
+                return info if info is not None and node._op == info.activation else None
         return None
+
+    @cached_property
+    def _lookup(self) -> tuple[dict[int, NeuronInfo], dict[str, NeuronInfo]]:
+        """Each neuron by its parameters tuple (by identity) and by name: built once per Structure."""
+        neurons = [n for layer in self.layers for n in layer]
+        return {id(n.params): n for n in neurons}, {n.name: n for n in neurons}
 
 
 class Module:

@@ -7,6 +7,8 @@ one bus node. Positions come from the SVG dot wrote (y grows downwards).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from drawing import by_name, center, ends, groups, svg_of, texts
 
@@ -40,8 +42,8 @@ def test_a_samples_inputs_are_two_shared_nodes_feeding_every_first_layer_neuron(
     loss, model = mlp_loss()
     svg = svg_of(draw_dot(loss, model=model if with_model else None))
     nodes = by_name(svg)
-    assert {"x0", "x1"} <= set(nodes)
-    assert texts(nodes["x0"]) == ["x0", "data 1.0000"] and texts(nodes["x1"]) == ["x1", "data -2.0000"]
+    assert {"x1", "x2"} <= set(nodes)  # 1-based, as the textbooks (and explain) count inputs
+    assert texts(nodes["x1"]) == ["x1", "data 1.0000"] and texts(nodes["x2"]) == ["x2", "data -2.0000"]
     constants = [texts(g) for gid, g in groups(svg, "node").items() if "-c" in gid]
     assert constants == [["1"], ["2"]]  # only the loss's: (out - 1) ** 2; the inputs are not constants
     ids = {name: g.get("id") for name, g in nodes.items()}
@@ -52,7 +54,7 @@ def test_a_samples_inputs_are_two_shared_nodes_feeding_every_first_layer_neuron(
 
     # each input enters the weighted sum of each of the 4 neurons of layer 0, and nothing else
     first_layer = sorted(head for j in range(4) for head in heads(f"L0.N{j}.w0"))
-    assert heads("x0") == heads("x1") == first_layer and len(first_layer) == 4
+    assert heads("x1") == heads("x2") == first_layer and len(first_layer) == 4
 
 
 def test_layers_are_columns_from_left_to_right_and_neurons_and_parameters_run_down_in_index_order():
@@ -64,7 +66,7 @@ def test_layers_are_columns_from_left_to_right_and_neurons_and_parameters_run_do
         f"L{layer}.N{j}" for layer, width in ((0, 4), (1, 4), (2, 1)) for j in range(width)
     ]
     x = {name: xy[0] for name, xy in ops.items()}
-    assert max(center(nodes[f"x{i}"])[0] for i in range(2)) < min(x[f"L0.N{j}"] for j in range(4))
+    assert max(center(nodes[f"x{i}"])[0] for i in (1, 2)) < min(x[f"L0.N{j}"] for j in range(4))
     assert max(x[f"L0.N{j}"] for j in range(4)) < min(x[f"L1.N{j}"] for j in range(4)) < x["L2.N0"]
     for layer in (0, 1):
         ys = [ops[f"L{layer}.N{j}"][1] for j in range(4)]
@@ -87,19 +89,19 @@ def test_collapsed_one_box_per_neuron_in_order_with_the_inputs_shared():
     loss, model = mlp_loss()
     svg = svg_of(draw_dot(loss, model=model, collapse=True))
     boxes = {
-        texts(g)[1].split(":")[0]: g
+        texts(g)[0].split(":")[0]: g
         for gid, g in groups(svg, "node").items()
-        if gid[1:].isdigit() and len(texts(g)) == 4
+        if gid[1:].isdigit() and len(texts(g)) == 3 and ":" in texts(g)[0]
     }
     assert sorted(boxes) == [
         f"L{layer}.N{j}" for layer, width in ((0, 4), (1, 4), (2, 1)) for j in range(width)
     ]
     assert (
-        texts(boxes["L0.N1"])[1] == "L0.N1: relu(w\u00b7x+b)"
-        and texts(boxes["L2.N0"])[1] == "L2.N0: w\u00b7x+b"
+        texts(boxes["L0.N1"])[0] == "L0.N1: relu(w\u00b7x+b)"
+        and texts(boxes["L2.N0"])[0] == "L2.N0: w\u00b7x+b"
     )
     ids = {name: g.get("id") for name, g in boxes.items()}
-    inputs = {name: g.get("id") for name, g in by_name(svg).items() if name in ("x0", "x1")}
+    inputs = {name: g.get("id") for name, g in by_name(svg).items() if name in ("x1", "x2")}
     edges = [ends(e) for e in groups(svg, "edge").values()]
     for j in range(4):  # every first-layer box reads both inputs, every second-layer box every first
         assert {t for t, h in edges if h == ids[f"L0.N{j}"]} == set(inputs.values())
@@ -110,7 +112,7 @@ def test_collapsed_one_box_per_neuron_in_order_with_the_inputs_shared():
     # the box is the neuron's output: relu(w.x + b), by hand from its parameters and the inputs
     neuron = model.layers[0].neurons[1]
     out = max(0.0, neuron.w[0].data * 1.0 + neuron.w[1].data * -2.0 + neuron.b.data)
-    assert texts(boxes["L0.N1"])[2] == f"data {out:.4f}"
+    assert texts(boxes["L0.N1"])[1] == f"data {out:.4f}"
 
 
 def test_an_unfused_network_keeps_the_same_order_and_shared_inputs():
@@ -121,13 +123,13 @@ def test_an_unfused_network_keeps_the_same_order_and_shared_inputs():
         ys = [center(nodes[p])[1] for p in [*(f"{name}.w{i}" for i in range(nin)), f"{name}.b"]]
         assert ys == sorted(ys)
     ids = {name: g.get("id") for name, g in nodes.items()}
-    # x0 enters the product w0 * x0 of each of the 4 first-layer neurons
-    assert sum(1 for e in groups(svg, "edge").values() if ends(e)[0] == ids["x0"]) == 4
+    # x1 enters the product w0 * x1 of each of the 4 first-layer neurons
+    assert sum(1 for e in groups(svg, "edge").values() if ends(e)[0] == ids["x1"]) == 4
     collapsed = svg_of(draw_dot(loss, model=model, collapse=True))
     heads = [
         ends(e)[1]
         for e in groups(collapsed, "edge").values()
-        if ends(e)[0] == by_name(collapsed)["x0"].get("id")
+        if ends(e)[0] == by_name(collapsed)["x1"].get("id")
     ]
     assert len(heads) == 4
 
@@ -136,11 +138,12 @@ def test_each_samples_inputs_are_its_own_shared_nodes():
     loss, model = mlp_loss(samples=((1.0, -2.0), (0.5, 3.0)))
     svg = svg_of(draw_dot(loss, model=model, collapse=True))
     names = {name: texts(g) for name, g in by_name(svg).items() if name.startswith("x")}
+    # sample k's inputs are x1#k, x2#k: the names explain gives them
     assert names == {
-        "x0\u207d\u00b9\u207e": ["x0\u207d\u00b9\u207e", "data 1.0000"],
-        "x1\u207d\u00b9\u207e": ["x1\u207d\u00b9\u207e", "data -2.0000"],
-        "x0\u207d\u00b2\u207e": ["x0\u207d\u00b2\u207e", "data 0.5000"],
-        "x1\u207d\u00b2\u207e": ["x1\u207d\u00b2\u207e", "data 3.0000"],
+        "x1#1": ["x1#1", "data 1.0000"],
+        "x2#1": ["x2#1", "data -2.0000"],
+        "x1#2": ["x1#2", "data 0.5000"],
+        "x2#2": ["x2#2", "data 3.0000"],
     }
 
 
@@ -149,7 +152,7 @@ def test_inputs_given_as_values_keep_their_labels():
     xs = [Value(0.5, label="height"), Value(-1.0, label="weight")]
     svg = svg_of(draw_dot(model(xs), model=model))
     names = set(by_name(svg))
-    assert {"height", "weight"} <= names and not {"x0", "x1"} & names
+    assert {"height", "weight"} <= names and not {"x1", "x2"} & names
 
 
 def test_many_connections_between_wide_layers_go_through_one_bus():
@@ -166,3 +169,26 @@ def test_many_connections_between_wide_layers_go_through_one_bus():
     assert len(edges) == 32 + 32 + 16 + 8
     small = svg_of(draw_dot(mlp_loss()[0], collapse=True))
     assert not [gid for gid in groups(small, "node") if gid.startswith("bus")]  # 4 x 4 edges: drawn
+
+
+@pytest.mark.parametrize("with_model", [True, False])
+def test_hidden_outputs_are_named_after_their_neuron_as_explain_names_them(with_model):
+    loss, model = mlp_loss()
+    svg = svg_of(draw_dot(loss, model=model if with_model else None))
+    boxes = {texts(g)[0]: texts(g) for g in by_name(svg).values()}
+    neuron = model.layers[0].neurons[1]
+    net = neuron.w[0].data * 1.0 + neuron.w[1].data * -2.0 + neuron.b.data  # by hand, at x = (1, -2)
+    assert boxes["L0.N1.net"][1] == f"data {net:.4f}"
+    assert boxes["L0.N1"][1] == f"data {max(0.0, net):.4f}"
+    assert "L2.N0" in boxes and "L2.N0.net" not in boxes  # a linear output is its weighted sum
+    # nothing the network made is left unnamed (n1, n2, ... are for the loss's own nodes)
+    generated = sorted(name for name in boxes if re.fullmatch(r"n\d+", name))
+    assert generated == ["n1", "n2", "n3"]  # out - 1, its square, the total
+
+
+def test_with_several_samples_each_application_is_numbered_as_its_inputs_are():
+    loss, model = mlp_loss(samples=((1.0, -2.0), (0.5, 3.0)))
+    svg = svg_of(draw_dot(loss, model=model, collapse=True))
+    headings = sorted(texts(g)[0] for g in groups(svg, "node").values() if texts(g) and ": " in texts(g)[0])
+    assert headings[:2] == ["L0.N0#1: relu(w\u00b7x+b)", "L0.N0#2: relu(w\u00b7x+b)"]
+    assert len(headings) == 2 * 9  # 9 neurons, 2 samples each

@@ -16,17 +16,18 @@ steps go from the output layer back, neuron by neuron, each neuron's weighted su
 rule. ``lr=0.5`` (or ``optimizer=``) adds the update of every parameter.
 """
 
+from micrograd import fmt
 from micrograd.engine import Value, topological_order
-from micrograd.explain.order import Network
-from micrograd.explain.order import node_names as _node_names
 from micrograd.explain.steps import Explanation, ForwardStep, Step, Term, UpdateStep, explain
+from micrograd.network import find_network
 
 
 def node_names(root: Value, model: object = None) -> dict[Value, str]:
-    """Each node's name in explanations: its label; in a network, after its neuron (``L0.N1``) or
-    input (``x1``); else n1, n2, ... in topological order."""
+    """Each node's name in explanations, as in every rendering (``micrograd.fmt.node_names``): its
+    label; in a network, after its neuron (``L0.N1``) or input (``x1``); else n1, n2, ... in
+    topological order."""
     order = topological_order(root)
-    return _node_names(order, Network(order, model))
+    return fmt.node_names(order, find_network(order, model))
 
 
 __all__ = ["Explanation", "ForwardStep", "Step", "Term", "UpdateStep", "explain", "node_names"]

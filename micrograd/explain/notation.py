@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from micrograd.engine import Value
-from micrograd.fmt import add_up, number
+from micrograd.fmt import add_up, format_constant, number
 from micrograd.formula import Formula
 
 # a name that reads as one word needs no parentheses after d or ∂: x1, L0.N1, w¹_12, E_total, out#2
@@ -82,7 +82,7 @@ def substituted(
 
 def constant(x: float, tex: bool = False) -> str:
     """A constant as a person typed it: 2, 0.05, 1e-08 (LaTeX: 1 \\times 10^{-8})."""
-    text = f"{x + 0.0:g}"
+    text = format_constant(x)
     if tex and "e" in text:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"

@@ -24,16 +24,10 @@ from numbers import Real
 from typing import Any, overload
 
 from micrograd.engine import FUNCTIONS, Op, Operand, Value, split_linear, topological_order
-from micrograd.explain.order import (
-    PARAMETER_LABEL,
-    Network,
-    constant_names,
-    network_order,
-    node_names,
-    splits_into_roles,
-)
-from micrograd.fmt import DIGITS, check_digits
+from micrograd.explain.order import network_order
+from micrograd.fmt import DIGITS, check_digits, format_constant, node_names
 from micrograd.formula import Formula, FormulaError
+from micrograd.network import Network, find_network, splits_into_roles
 
 ORDERS = ("auto", "network", "backward")
 
@@ -266,7 +260,7 @@ def explain(
         )
 
     nodes = topological_order(root)  # every node: names, and the positions pictures' ids use
-    network = Network(nodes, model)
+    network = find_network(nodes, model)
     names = node_names(nodes, network)
     extra = list(model.parameters()) if model is not None and hasattr(model, "parameters") else []
     if optimizer is not None:
@@ -291,13 +285,15 @@ def explain(
             node.grad = value
     forward = _forward(nodes, names, network)
     updates = _updates(steps, final, names, network, nodes, rate, optimizer, params, model)
-    return Explanation(root, nodes, names, forward, steps, updates, start, digits, rate, optimizer)
+    return Explanation(
+        root, nodes, names, forward, steps, updates, start, digits, rate, optimizer, model=model
+    )
 
 
 def _operand_names(node: Value, names: Mapping[Value, str], network: Network) -> tuple[str, ...]:
-    constants = constant_names(node, network, names)
+    """Each operand's name: a node's, a network input's (x1, x2), else a constant's number."""
     return tuple(
-        names[x] if isinstance(x, Value) else constants.get(j, f"{x + 0.0:g}")
+        names[x] if isinstance(x, Value) else network.input_names.get((node, j), format_constant(x))
         for j, x in enumerate(node.operands())
     )
 
@@ -425,7 +421,7 @@ def _updates(
 ) -> tuple[UpdateStep, ...]:
     if lr is None and optimizer is None:
         return ()
-    chosen = _parameters(nodes, optimizer, params, model)
+    chosen = _parameters(nodes, network, optimizer, params, model)
     # in the order the backward steps finished them: the output layer's first, as a lecture goes
     reached = [t.operand for s in steps for t in s.terms if isinstance(t.operand, Value)]
     rank = {p: i for i, p in reversed(list(enumerate(reached)))}
@@ -438,18 +434,24 @@ def _updates(
     for p in chosen:
         grad = final.get(p, p.grad)
         value = p.data - rate * grad if optimizer is None else new.get(p, p.data)  # type: ignore[operator]
-        neuron = None
-        if network:
-            label = PARAMETER_LABEL.fullmatch(names.get(p, p.label))
-            neuron = label.group(0).rsplit(".", 1)[0] if label else None
+        owner = network.owner(p)
         result.append(
-            UpdateStep(len(result) + 1, p, names.get(p, p.label or "?"), p.data, grad, value, rate, neuron)
+            UpdateStep(
+                len(result) + 1,
+                p,
+                names.get(p, p.label or "?"),
+                p.data,
+                grad,
+                value,
+                rate,
+                owner.name if owner is not None else None,
+            )
         )
     return tuple(result)
 
 
 def _parameters(
-    nodes: Sequence[Value], optimizer: Any, params: Iterable[Value] | None, model: Any
+    nodes: Sequence[Value], network: Network, optimizer: Any, params: Iterable[Value] | None, model: Any
 ) -> list[Value]:
     if params is not None:
         chosen = list(params)
@@ -462,8 +464,7 @@ def _parameters(
     if model is not None and hasattr(model, "parameters"):
         return list(dict.fromkeys(model.parameters()))
     leaves = [node for node in nodes if node._rule.arity == 0]
-    labelled = [node for node in leaves if PARAMETER_LABEL.fullmatch(node.label)]
-    return labelled or leaves
+    return [node for node in leaves if node in network.roles] or leaves
 
 
 def _optimizer_step(optimizer: Any) -> tuple[dict[Value, float], float | None]:
@@ -507,6 +508,7 @@ class Explanation(Sequence[Step]):
         digits: int = DIGITS,
         lr: float | None = None,
         optimizer: Any = None,
+        model: Any = None,
     ) -> None:
         self.root = root
         self.order = order
@@ -518,6 +520,7 @@ class Explanation(Sequence[Step]):
         self.digits = digits
         self.lr = lr
         self.optimizer = type(optimizer).__name__ if optimizer is not None else None
+        self.model = model  # the nn model that built the graph, for its pictures
 
     @overload
     def __getitem__(self, i: int) -> Step: ...

@@ -1,7 +1,7 @@
 """Computation graphs as pictures: ``draw_dot`` builds a Graphviz graph, ``render`` writes it to a file.
 
-- ``graph.py``: the picture as data (boxes, ops, edges; roles, names, ids, highlights, legend);
-- ``network.py``: which nodes ``micrograd.nn`` built for which neuron (from ``model.structure()``);
+- ``graph.py``: the picture as data (boxes, ops, edges; roles, names, ids, highlights, legend), a
+  network laid out as one by what ``micrograd.network`` finds (from ``model.structure()``);
 - ``cost.py``: how long ``dot`` will take on a picture, predicted before it runs;
 - ``dot.py``: the picture as DOT text, and as an SVG, PNG or PDF file.
 """

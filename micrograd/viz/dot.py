@@ -159,8 +159,9 @@ def draw_dot(
     - ``model``: the ``micrograd.nn`` model (Neuron, Layer, MLP) that built the graph. Its
       ``structure()`` gives every parameter's role and each neuron's nodes; without it they are
       recognised by nn's labels (``L0.N1.w2``). A network is drawn as one: a sample's inputs as
-      shared nodes x0, x1, ... (weights ``w0``, ``w1`` multiply them), layers as columns from left to
-      right, neurons from the top in index order, each neuron's parameters in index order.
+      shared nodes x1, x2, ... (``x1#2`` for sample 2's), layers as columns from left to right,
+      neurons from the top in index order, each neuron's parameters in index order; hidden outputs
+      are named after their neuron (``L0.N1``, its weighted sum ``L0.N1.net``), as explain names them.
       Between wide layers (more than 64 connections) the connections go through one bus node.
     - ``collapse=True``: each neuron application as one box (``L0.N1: relu(w.x+b)``).
     - ``group``: ``None``/``"auto"``/``True`` lays a network out as above; ``False``/``"none"``

@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 
 from micrograd.engine import Value, split_linear, topological_order
 from micrograd.fmt import HIGHLIGHT, ROLE_COLORS, format_constant, format_number, node_names
-from micrograd.viz.network import Application, Network, Neuron, find_network
+from micrograd.network import Application, Network, Neuron, find_network, splits_into_roles
 
 # Beyond this many edges from one layer's outputs into the next layer's neurons (16 x 16 = 256 in the
 # classic MLP), the edges go through one "bus" node: every output in, one edge out to each neuron.
 BUS_EDGES = 64
-# Superscript digits, for a sample's number on its inputs.
-_SUPERSCRIPT = str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 
 
 def svg_id(position: int) -> str:
@@ -230,9 +228,9 @@ class _Builder:
         self.colors = dict(node_colors or {})
         self.grads = grads
         self.changed = set(grad_changed or ())
-        self.generated = node_names(self.order)
         self.names = names
         self.network: Network = find_network(self.order, model)
+        self.generated = node_names(self.order, self.network)
         self.params = set(params or ()) | set(self.network.roles)
         self.lit = _Lit(highlight, self.order)
         self.picture = Picture()
@@ -246,9 +244,10 @@ class _Builder:
         self.boxes: dict[Value, _Box] = {}
         if collapse:
             self._collapse()
-        # A sample's constant inputs drawn once as shared nodes x0, x1, ...: (sample t, input i) -> id
+        # A sample's constant inputs drawn once as shared nodes x1, x2, ...: (sample t, input i) -> id
         self.samples: dict[object, int] = {}
         self.inputs: dict[tuple[int, int], float] = {}
+        self.input_names: dict[tuple[int, int], str] = {}
         self.input_of: dict[tuple[Value, int], tuple[int, int]] = {}  # (node, operand slot) -> input
         if self.layered:
             self._shared_inputs(layers)
@@ -298,18 +297,21 @@ class _Builder:
                 net = "w\u00b7x+b"
                 # an activation is the one op of one operand in a neuron; the weighted sum takes many
                 formula = f"{app.output._op}({net})" if app.output._rule.arity == 1 else net
-                self.boxes[app.output] = _Box(neuron, app, [f"{neuron.name}: {formula}"], [])
+                self.boxes[app.output] = _Box(neuron, app, [f"{app.name}: {formula}"], [])
 
     def _shared_inputs(self, layers: list[list[Neuron]]) -> None:
-        """Number each sample's constant inputs, to draw each once however many neurons read it."""
+        """Number each sample's constant inputs (the network's, that it names x1, x2, ...), to draw
+        each once however many neurons read it."""
+        named = self.network.input_names
         for layer in layers:
             for neuron in layer:
                 for app in neuron.applications:
                     for i, x in sorted(app.inputs.items()):
-                        if isinstance(x, Value) or i not in app.slots:
+                        if isinstance(x, Value) or app.slots.get(i) not in named:
                             continue
                         t = self.samples.setdefault(app.sample, len(self.samples))
                         self.inputs.setdefault((t, i), x)
+                        self.input_names.setdefault((t, i), named[app.slots[i]])
                         self.input_of[app.slots[i]] = (t, i)
         for box in self.boxes.values():
             app = box.application
@@ -428,9 +430,7 @@ class _Builder:
 
     def _emit_input(self, t: int, i: int) -> str:
         node_id = f"x{t}-{i}"
-        name = f"x{i}"
-        if len(self.samples) > 1:  # x0 of sample 2 is x0⁽²⁾
-            name += f"\u207d{str(t + 1).translate(_SUPERSCRIPT)}\u207e"
+        name = self.input_names[t, i]
         self.roles_shown.add("input")
         self.picture.nodes.append(
             Node(
@@ -452,8 +452,8 @@ class _Builder:
         role = self._role(node)
         self.roles_shown.add(role)
         name = self._name(node)
-        if box is not None and name.startswith(box.neuron.name + "."):
-            name = ""  # "L0.N1.out" would only repeat the neuron's name that the box shows
+        if box is not None and (name == box.application.name or name.startswith(box.neuron.name + ".")):
+            name = ""  # "L0.N1", "L0.N1.out" would only repeat the neuron's name that the box shows
         cells = [Cell(name)] if name else []
         if box is not None:
             cells += [Cell(text) for text in box.text]
@@ -497,7 +497,7 @@ class _Builder:
         )
         operands = node.operands()
         # the slot of a weighted sum's bias: the op says where its operands sit
-        bias_slot = split_linear(range(len(operands)))[2] if rule.key == "linear" else -1
+        bias_slot = split_linear(range(len(operands)))[2] if splits_into_roles(rule) else -1
         for j, x in enumerate(operands):
             if (node, j) in self.bus_of:
                 continue  # drawn through the bus

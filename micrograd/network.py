@@ -1,8 +1,15 @@
-"""Which nodes of a graph ``micrograd.nn`` built for which neuron, for pictures to lay out as a network.
+"""Which nodes of a graph ``micrograd.nn`` built for which neuron, and what to call them.
 
-Read from the model when it is passed (``model.structure()``: every parameter's layer, neuron, kind and
-index, and the neuron of each forward node), else from the labels nn gives its parameters
-(``L0.N1.w2``, ``L0.N1.b``): the fallback for a graph drawn without its model.
+Read from the model when it is passed (``model.structure()``: every parameter's layer, neuron, kind
+and index), else from the labels nn gives its parameters (``L0.N1.w2``, ``L0.N1.b``): the fallback
+for a graph drawn or explained without its model. Pictures (``micrograd.viz``) lay a network out by
+it, explanations (``micrograd.explain``) order their steps by it, and every rendering names its nodes
+by it (``micrograd.fmt.node_names``):
+
+- a neuron's output is named after the neuron, ``L0.N1``, and its weighted sum ``L0.N1.net`` (an
+  output without activation is the sum itself: ``L1.N0``);
+- the network's inputs are ``x1, x2, ...`` (1-based, as the textbooks count them);
+- with several samples through one neuron, ``#1``, ``#2`` ... tell them apart (``L0.N1#2``, ``x1#2``).
 
 A neuron is *applied* once per forward pass through it. Fused (nn's default), an application is one
 ``linear`` node and its activation; unfused (``fused=False``), it is the chain of ``w_i * x_i``
@@ -18,7 +25,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from micrograd.engine import Operand, Value, split_linear
+from micrograd.engine import Op, Operand, Value, split_linear
+from micrograd.nn import ParameterRole
 
 # How micrograd.nn labels its parameters: layer, neuron, then w{i} or b (all 0-based); and, when
 # it builds a neuron unfused, the neuron's weighted sum (.net) and output (.out).
@@ -28,28 +36,26 @@ NEURON_NODE_LABEL = re.compile(r"L(\d+)\.N(\d+)\.(net|out)")
 ACTIVATION_OPS = ("tanh", "relu", "sigmoid")
 
 
-@dataclass(frozen=True)
-class ParameterRole:
-    """Where a parameter sits: as ``nn.ParameterRole`` (layer, neuron, "weight"/"bias", index, name)."""
-
-    layer: int
-    neuron: int
-    kind: str
-    index: int
-    name: str
+def splits_into_roles(rule: Op) -> bool:
+    """Whether an op's operands are (weights, inputs, bias), each role with its own formula: a
+    neuron's fused weighted sum (``linear``), whose operands ``engine.split_linear`` splits."""
+    return rule.arity == -1 and len(rule.formula) == 3
 
 
-@dataclass
+# Neither compares by value: == on a Value builds a node.
+@dataclass(eq=False)
 class Application:
     """One forward pass through a neuron: its nodes (weighted sum, then activation; the output last)
     and its inputs by index, each with the node and operand slot it enters."""
 
     members: list[Value]
+    net: Value  # the weighted sum: the fused linear node, or the unfused chain's last node
     inputs: dict[int, Operand] = field(default_factory=dict)
     slots: dict[int, tuple[Value, int]] = field(default_factory=dict)
     # Tells one sample's inputs from another's: the inputs tuple a fused layer shares (by identity),
     # or the input values of an unfused neuron.
     sample: tuple[str, Hashable] | None = None
+    name: str = ""  # the output's name: the neuron's, with #k when the neuron has several applications
 
     @property
     def output(self) -> Value:
@@ -61,7 +67,7 @@ class Application:
         return self.members[0]
 
 
-@dataclass
+@dataclass(eq=False)
 class Neuron:
     layer: int
     index: int
@@ -71,12 +77,39 @@ class Neuron:
     applications: list[Application] = field(default_factory=list)
 
 
-@dataclass
 class Network:
-    """The neurons found in a graph, in layer and index order, and every parameter's role."""
+    """The neurons found in a graph, in layer and index order, every parameter's role, and the names
+    of the nodes the network made (see the module docstring)."""
 
-    neurons: list[Neuron]
-    roles: dict[Value, ParameterRole]
+    def __init__(self, neurons: list[Neuron], roles: dict[Value, ParameterRole]) -> None:
+        self.neurons = neurons
+        self.roles = roles
+        self._neuron_of = {m: n for n in neurons for app in n.applications for m in app.members}
+        self._at = {(n.layer, n.index): n for n in neurons}
+        # names: each application's output and weighted sum, and the first layer's inputs: the
+        # Values among them by node, the constants by (the node they enter, operand slot)
+        self.names: dict[Value, str] = {}
+        self.input_names: dict[tuple[Value, int], str] = {}
+        for neuron in neurons:
+            many = len(neuron.applications) > 1
+            for k, app in enumerate(neuron.applications, start=1):
+                suffix = f"#{k}" if many else ""
+                app.name = neuron.name + suffix
+                self.names.setdefault(app.output, app.name)
+                if app.net is not app.output:
+                    self.names.setdefault(app.net, f"{neuron.name}.net{suffix}")
+                if neuron.layer != 0:
+                    continue
+                for i, x in sorted(app.inputs.items()):
+                    name = f"x{i + 1}{suffix}"
+                    if isinstance(x, Value):
+                        self.names.setdefault(x, name)
+                    elif i in app.slots:
+                        self.input_names.setdefault(app.slots[i], name)
+
+    def __bool__(self) -> bool:
+        """Whether any node of the graph was made by a neuron."""
+        return bool(self._neuron_of)
 
     def layers(self) -> list[list[Neuron]]:
         by_layer: dict[int, list[Neuron]] = {}
@@ -84,15 +117,22 @@ class Network:
             by_layer.setdefault(neuron.layer, []).append(neuron)
         return [sorted(by_layer[k], key=lambda n: n.index) for k in sorted(by_layer)]
 
+    def neuron_of(self, node: Value) -> Neuron | None:
+        """The neuron whose forward pass made ``node`` (any node of one of its applications), or None."""
+        return self._neuron_of.get(node)
+
+    def owner(self, param: Value) -> Neuron | None:
+        """The neuron a parameter belongs to, or None."""
+        role = self.roles.get(param)
+        return self._at.get((role.layer, role.neuron)) if role is not None else None
+
 
 def find_network(order: Sequence[Value], model: object = None) -> Network:
     """The neurons among ``order``'s nodes (``topological_order(root)``): from ``model.structure()``
     when a model (or a Structure) is given, else from nn's parameter labels."""
     structure = _structure(model) if model is not None else None
     if structure is not None:
-        roles = {
-            p: ParameterRole(r.layer, r.neuron, r.kind, r.index, r.name) for p, r in structure.params.items()
-        }
+        roles = dict(structure.params)
         neurons = {
             (n.layer, n.index): Neuron(n.layer, n.index, n.name, tuple(n.params), n.activation)
             for layer in structure.layers
@@ -103,7 +143,7 @@ def find_network(order: Sequence[Value], model: object = None) -> Network:
     _find_applications(order, roles, neurons, structure)
     present = set(order)
     shown = [n for n in neurons.values() if n.applications or any(p in present for p in n.params)]
-    return Network(sorted(shown, key=lambda n: (n.layer, n.index)), {p: r for p, r in roles.items()})
+    return Network(sorted(shown, key=lambda n: (n.layer, n.index)), roles)
 
 
 def _structure(model: object) -> Any:
@@ -157,13 +197,14 @@ def _find_applications(
         if rule.arity == 0:
             continue
         operands = node.operands()
-        if rule.key == "linear":
+        if splits_into_roles(rule):
             neuron = _linear_neuron(node, operands, roles, neurons, by_params, structure)
             if neuron is not None:
                 _, inputs, _ = split_linear(operands)
                 _, slots, _ = split_linear(range(len(operands)))  # where each input sits among them
                 app = Application(
                     [node],
+                    node,
                     dict(enumerate(inputs)),
                     {i: (node, slot) for i, slot in enumerate(slots)},
                     sample=("tuple", id(node._b)) if node._b is not None else ("values", tuple(inputs)),
@@ -247,7 +288,7 @@ def _unfused_step(
         return
     members = _chain(node, partial)
     values = [inputs.get(i) for i in sorted(inputs)]
-    app = Application(members, inputs, slots, sample=("values", tuple(values)))
+    app = Application(members, node, inputs, slots, sample=("values", tuple(values)))
     found.applications.append(app)
     if label.group(3) == "net":
         pending[node] = (found, app)
