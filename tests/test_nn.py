@@ -299,3 +299,8 @@ def test_structure_names_every_parameter_and_finds_the_neuron_of_each_forward_no
     assert [s.neuron_of(o).name for o in outs] == ["L1.N0", "L1.N1"]
     hidden = [n for n in topological_order(outs[0]) if s.neuron_of(n) is not None and n not in outs]
     assert {s.neuron_of(n).name for n in hidden} == {"L0.N0", "L0.N1", "L0.N2"}
+    # the outputs are linear: exp(logit), the softmax's first op, is the loss's node, not the neuron's
+    assert s.neuron_of(outs[0].exp()) is None and s.neuron_of(outs[0].tanh()) is None
+    relu = MLP(2, [3], seed=0, fused=fused)
+    first = relu([1.0, -2.0])[0]
+    assert relu.structure().neuron_of(first).name == "L0.N0"  # its own activation (relu) is its
