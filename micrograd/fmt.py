@@ -3,13 +3,14 @@
 One place for each:
 
 - ``number(x, digits)`` keeps ``digits`` significant digits, so a small gradient stays readable
-  (``4.386e-4``, never ``0.0004``); ``add_up(terms, total, digits)`` writes the terms of a sum and
-  its total with one shared number of decimals, chosen so that the shown terms add up to the shown
-  total: a student who adds them by hand gets the number printed after the equals sign;
-- ``format_number`` (a value or gradient in a picture's box: 4 decimals) and ``format_constant``
-  (a constant operand, short);
-- ``node_names`` (a node's name: its label, or n1, n2, ... in forward order when unlabelled);
-- the colours of roles and of positive and negative weights.
+  (``4.386e-4``, never ``0.0004``): every number a picture, a lesson or the training page shows;
+  ``add_up(terms, total, digits)`` writes the terms of a sum and its total with one shared number of
+  decimals, chosen so that the shown terms add up to the shown total: a student who adds them by
+  hand gets the number printed after the equals sign;
+- ``format_constant`` (a constant operand, short, as typed);
+- ``node_names`` (a node's name: its label; in a network, after its neuron or input; else n1, n2,
+  ... in forward order);
+- the colours of roles, of classes, and of positive and negative weights.
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ HIGHLIGHT = "#e03131"
 INK = "#343a40"
 MUTED = "#868e96"
 FONT = "Helvetica,Arial,sans-serif"
+# Classes: light for the regions of a decision boundary, strong for the points (plots, the training page).
+REGION_COLORS = ["#a5d8ff", "#ffc9c9", "#b2f2bb", "#ffec99", "#d0bfff", "#ffd8a8", "#99e9f2", "#eebefa"]
+POINT_COLORS = ["#1c7ed6", "#e03131", "#2f9e44", "#f08c00", "#7048e8", "#e8590c", "#0c8599", "#ae3ec9"]
 # Weights and neuron outputs in the network view (as TensorFlow Playground colours them): blue for
 # positive, orange for negative.
 POSITIVE = "#1c7ed6"
@@ -130,7 +134,8 @@ NEGATIVE = "#f76707"
 
 
 def format_number(x: float) -> str:
-    """A value as the pictures and explanations print it: 4 decimals, or scientific when tiny or huge."""
+    """``x`` with 4 decimals, or scientific when tiny or huge (0.0004, not 4.386e-4). Kept for callers
+    of ``micrograd.viz.format_number``; every rendering prints ``number`` (significant digits)."""
     x = x + 0.0  # turns -0.0 into 0.0, which would otherwise print as "-0.0000"
     if x == 0.0 or 1e-4 <= abs(x) < 1e6:
         return f"{x:.4f}"

@@ -14,27 +14,28 @@ self-contained page that shows, at every recorded step, with a slider and a play
   its magnitude.
 
 The page loads nothing (no network, no CDN); its HTML and script are package data files
-(``live_page/``). The recorded numbers are written as the other renderings write them
-(``fmt.format_number``), the grids as bytes: a run of any length makes a page of bounded size.
+(``live_page/``). The recorded numbers are written as every other rendering writes them
+(``fmt.number``: 4 significant digits), the grids as bytes: a run of any length makes a page of
+bounded size.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 import os
-import re
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from micrograd.data import as_list, check_count, check_dataset
 from micrograd.engine import RULES, Value, affine_layer, grad, topological_order
 from micrograd.files import check_writable, write_atomic
-from micrograd.fmt import NEGATIVE, POSITIVE, format_number
+from micrograd.fmt import NEGATIVE, POINT_COLORS, POSITIVE, REGION_COLORS, number
+from micrograd.pages import fill, resource, script_data
+from micrograd.viz import TooLargeToDraw, draw_dot, inline_svg
+from micrograd.viz.graph import build, svg_id, svg_position
 
 # At most this many recorded steps (the first frame is the state before training).
 FRAMES = 40
@@ -50,9 +51,6 @@ GRAPH_BOXES = 80
 # The page shows every weight at every frame (its table, its network view): a network of up to this
 # many parameters (2-40-40-1 has 1,801), so that the page stays a few MB and the view legible.
 MAX_PARAMETERS = 2000
-# Class colours: light for regions, strong for points (as micrograd.plots draws them).
-REGION_COLORS = ["#a5d8ff", "#ffc9c9", "#b2f2bb", "#ffec99", "#d0bfff", "#ffd8a8", "#99e9f2", "#eebefa"]
-POINT_COLORS = ["#1c7ed6", "#e03131", "#2f9e44", "#f08c00", "#7048e8", "#e8590c", "#0c8599", "#ae3ec9"]
 
 
 class Recorder:
@@ -161,15 +159,12 @@ class Recorder:
                 sub = _subsample(values, RESOLUTION, NEURON_STRIDE)
                 scale = max((abs(v) for v in sub), default=0.0)
                 quantized = bytes(128 + (round(127 * v / scale) if scale > 0 else 0) for v in sub)
-                neurons.append([_b64(quantized), format_number(scale)])
+                neurons.append([_b64(quantized), number(scale)])
         frame: dict[str, Any] = {
             "step": step,
-            "loss": format_number(history.loss[step - 1]) if history is not None else None,
+            "loss": number(history.loss[step - 1]) if history is not None else None,
             "accuracy": history.accuracy[step - 1] if history is not None else None,
-            "params": [
-                [format_number(p.data), format_number(p.grad) if history is not None else ""]
-                for p in self.params
-            ],
+            "params": [[number(p.data), number(p.grad) if history is not None else ""] for p in self.params],
             "boundary": _b64(bytes(decided)),
             "confidence": _b64(bytes(confidence)),
             "neurons": neurons,
@@ -183,12 +178,10 @@ class Recorder:
 
     def _graph_plan(self) -> tuple[bool, list[int]]:
         """Whether the point graph is drawn one box per neuron, and the positions of the values it shows."""
-        from micrograd.viz.graph import build
-
         loss = self._point_loss()
         for collapse in (False, True):
             picture = build(loss, collapse=collapse, model=self.model)
-            shown = [int(n.id[1:]) for n in picture.nodes if n.kind in ("value", "neuron")]
+            shown = [i for n in picture.nodes if (i := svg_position(n.id)) is not None]  # the boxes
             if len(shown) <= GRAPH_BOXES or collapse:
                 return collapse, shown
         raise AssertionError("unreachable")
@@ -198,18 +191,13 @@ class Recorder:
         loss = self._point_loss()
         order = topological_order(loss)
         grads = grad(loss, order)
-        return {
-            f"v{i}": [f"data {format_number(order[i].data)}", f"grad {format_number(grads[i])}"]
-            for i in self.shown
-        }
+        return {svg_id(i): [f"data {number(order[i].data)}", f"grad {number(grads[i])}"] for i in self.shown}
 
     # -- the page ----------------------------------------------------------------------------
 
     def page(self, history: Any = None) -> str:
         """The page as HTML text (see the module docstring)."""
         history = history if history is not None else self.history
-        template = _read("train.html")
-        script = _read("train.js")
         graph_svg, graph_note = self._graph_svg()
         data = {
             "title": self._title(),
@@ -238,12 +226,10 @@ class Recorder:
             "TITLE": html.escape(self._title()),
             "GRAPH": graph_svg,
             "GRAPHNOTE": html.escape(graph_note),
-            # "<" escaped as \u003c so no string in the data can close the <script> element
-            "DATA": json.dumps(data, separators=(",", ":")).replace("<", "\\u003c"),
-            "SCRIPT": script,
+            "DATA": script_data(data),
+            "SCRIPT": resource("micrograd", "live_page", "train.js"),
         }
-        # One pass over the template, so a value that reads "@DATA@" is never substituted itself.
-        return re.sub(r"@([A-Z]+)@", lambda m: fields[m.group(1)], template)
+        return fill(resource("micrograd", "live_page", "train.html"), fields)
 
     def write(self, history: Any = None, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the page, atomically, to ``path`` (or the path given when recording began)."""
@@ -264,18 +250,16 @@ class Recorder:
     def _graph_svg(self) -> tuple[str, str]:
         """The point graph, drawn once; the page writes each frame's numbers into it. Each box is laid
         out with the widest numbers it will show, so that every frame's fit."""
-        from micrograd.viz import TooLargeToDraw, draw_dot
-
         loss = self._point_loss()
         order = topological_order(loss)
         # the boxes' numbers: only their width matters here, the page writes each frame's
         values, grads = {}, {}
         for i in self.shown:
-            data, gradient = (max((f["graph"][f"v{i}"][k] for f in self.frames), key=len) for k in (0, 1))
+            data, gradient = (max((f["graph"][svg_id(i)][k] for f in self.frames), key=len) for k in (0, 1))
             values[order[i]] = float(data.removeprefix("data "))
             grads[order[i]] = float(gradient.removeprefix("grad "))
         x = self.X[self.point]
-        where = f"({format_number(x[0])}, {format_number(x[1])})"
+        where = f"({number(x[0])}, {number(x[1])})"
         note = f"Sample {self.point}, {where}: its forward pass and its own loss"
         how = ", one box per neuron" if self.collapse else ""
         try:
@@ -284,8 +268,7 @@ class Recorder:
             )
         except TooLargeToDraw as exc:
             return "", f"{note}: too large to draw ({exc.figure})"
-        svg = graph.pipe(format="svg").decode("utf-8")
-        return svg[svg.index("<svg") :], note + how
+        return inline_svg(graph), note + how
 
 
 # ----------------------------------------------------------------------------------------------
@@ -371,7 +354,3 @@ def _curve(history: Any) -> dict[str, list[float]]:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def _read(name: str) -> str:
-    return resources.files("micrograd").joinpath("live_page").joinpath(name).read_text(encoding="utf-8")

@@ -16,15 +16,13 @@ from typing import TYPE_CHECKING, Any
 from micrograd.data import check_count, check_dataset
 from micrograd.engine import Value, no_grad
 from micrograd.files import write_atomic
+from micrograd.fmt import POINT_COLORS, REGION_COLORS
 from micrograd.training import History, class_indices, predict
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PLOT_FORMATS = ("png", "svg", "pdf")
-# Light fills for the class regions and strong colours for the points, one pair per class.
-_REGION_COLORS = ["#a5d8ff", "#ffc9c9", "#b2f2bb", "#ffec99", "#d0bfff", "#ffd8a8", "#99e9f2", "#eebefa"]
-_POINT_COLORS = ["#1c7ed6", "#e03131", "#2f9e44", "#f08c00", "#7048e8", "#e8590c", "#0c8599", "#ae3ec9"]
 
 
 def new_figure(width: float = 6.0, height: float = 5.0) -> Figure:
@@ -98,7 +96,7 @@ def decision_boundary(
         rows = [scores[j * resolution : (j + 1) * resolution] for j in range(resolution)]
         low, high = min(scores), max(scores)
         levels = [min(low, -1.0) - 1.0, 0.0, max(high, 1.0) + 1.0]
-        ax.contourf(grid_x, grid_y, rows, levels=levels, cmap=ListedColormap(_REGION_COLORS[:2]))
+        ax.contourf(grid_x, grid_y, rows, levels=levels, cmap=ListedColormap(REGION_COLORS[:2]))
         if low < 0.0 < high:
             ax.contour(grid_x, grid_y, rows, levels=[0.0], colors="#495057", linewidths=1.0)
     else:
@@ -110,7 +108,7 @@ def decision_boundary(
         flat = predict(model, points)
         classes = [flat[j * resolution : (j + 1) * resolution] for j in range(resolution)]
         k = max(2, max(flat) + 1, max(y) + 1)
-        regions = ListedColormap([_REGION_COLORS[c % len(_REGION_COLORS)] for c in range(k)])
+        regions = ListedColormap([REGION_COLORS[c % len(REGION_COLORS)] for c in range(k)])
         ax.pcolormesh(grid_x, grid_y, classes, shading="nearest", cmap=regions, vmin=-0.5, vmax=k - 0.5)
         for c in sorted(set(flat)):
             margins = [s[c] - max(s[d] for d in range(len(s)) if d != c) for s in logits]
@@ -124,7 +122,7 @@ def decision_boundary(
             [m[0] for m in members],
             [m[1] for m in members],
             s=28,
-            color=_POINT_COLORS[c % len(_POINT_COLORS)],
+            color=POINT_COLORS[c % len(POINT_COLORS)],
             edgecolors="black",
             linewidths=0.5,
             label=f"class {c}",

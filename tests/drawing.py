@@ -87,3 +87,10 @@ def by_name(svg: ET.Element) -> dict[str, ET.Element]:
 def red(group: ET.Element, color: str) -> bool:
     """Whether dot drew the group's outline (or line) in ``color``."""
     return any(shape.get("stroke") == color for shape in group.iter() if shape.tag != f"{SVG}text")
+
+
+def shown(x: float) -> str:
+    """A number as the pictures print it, by hand: 4 significant digits, trailing zeros kept
+    (Python's ``#.4g``), for 0.001 <= |x| < 10,000, where it is fixed notation."""
+    assert 1e-3 <= abs(x) < 1e4, f"{x} is outside the range this oracle covers"
+    return f"{x:#.4g}"

@@ -178,7 +178,7 @@ MUTANTS = [
            "seed=seed + epoch)", "seed=seed)", "training"),
     mutant("data: the lower moon is not lifted by 0.5", "data", "0.5 - math.sin(t)", "-math.sin(t)", "data"),
     mutant("plots: the two classes' fills are swapped", "plots",
-           "ListedColormap(_REGION_COLORS[:2])", "ListedColormap(_REGION_COLORS[1::-1])", "plots"),
+           "ListedColormap(REGION_COLORS[:2])", "ListedColormap(REGION_COLORS[1::-1])", "plots"),
     mutant("cli: --lr is ignored", "cli", "lr=args.lr,", "lr=None,", "cli"),
     mutant("cli: --seed does not reach the data", "cli",
            "n_samples=samples, seed=seed)", "n_samples=samples, seed=1)", "cli"),

@@ -13,7 +13,7 @@ import pytest
 from test_demos import REPO
 
 from micrograd.data import make_moons
-from micrograd.fmt import format_number
+from micrograd.fmt import number
 from micrograd.live import FRAMES, Recorder
 from micrograd.nn import MLP
 from micrograd.training import fit
@@ -60,8 +60,8 @@ def test_fit_with_html_writes_one_page_that_loads_nothing(tmp_path):
     assert [f["step"] for f in data["frames"]] == list(range(13))
     assert data["names"] == [name for name, _ in model.named_parameters()]
     last = data["frames"][-1]
-    assert last["params"] == [[format_number(p.data), format_number(p.grad)] for p in model.parameters()]
-    assert last["loss"] == format_number(history.loss[-1])
+    assert last["params"] == [[number(p.data), number(p.grad)] for p in model.parameters()]
+    assert last["loss"] == number(history.loss[-1])
     assert data["frames"][0]["loss"] is None and {g for _, g in data["frames"][0]["params"]} == {""}
 
 

@@ -19,7 +19,7 @@ from PIL import Image
 from test_explain_browser import DevTools, Page, chromium_binary
 
 from micrograd.data import make_moons
-from micrograd.fmt import NEGATIVE, POSITIVE, format_number
+from micrograd.fmt import NEGATIVE, POSITIVE, number
 from micrograd.nn import MLP
 from micrograd.training import fit
 
@@ -108,7 +108,7 @@ def test_the_page_shows_the_recorded_training_state_at_each_step(page, run):
     first = shown(page)
     assert first["counter"] == f"step 0 / {STEPS}" and first["stats"] == "before training"
     assert [row[0] for row in first["rows"]] == names
-    assert [row[1] for row in first["rows"]] == [format_number(v) for v in snapshots[0][0]]
+    assert [row[1] for row in first["rows"]] == [number(v) for v in snapshots[0][0]]
     markers = [first["marker"]]
     before = boundary_pixels(page)
 
@@ -118,12 +118,11 @@ def test_the_page_shows_the_recorded_training_state_at_each_step(page, run):
     now = shown(page)
     assert now["slider"] == 3 and now["counter"] == f"step 6 / {STEPS}"
     assert (
-        now["stats"]
-        == f"loss {format_number(history.loss[5])}, training accuracy {100 * history.accuracy[5]:.1f}%"
+        now["stats"] == f"loss {number(history.loss[5])}, training accuracy {100 * history.accuracy[5]:.1f}%"
     )
     values, grads = snapshots[6]
-    assert [row[1] for row in now["rows"]] == [format_number(v) for v in values]
-    assert [row[2] for row in now["rows"]] == [format_number(g) for g in grads]  # the gradient step 6 applied
+    assert [row[1] for row in now["rows"]] == [number(v) for v in values]
+    assert [row[2] for row in now["rows"]] == [number(g) for g in grads]  # the gradient step 6 applied
     after = boundary_pixels(page)
     assert after != before, "the slider must move the boundary image"
     markers.append(now["marker"])
@@ -176,10 +175,10 @@ def test_the_page_shows_the_recorded_training_state_at_each_step(page, run):
         )
     )
     boxes = {t[0]: t[1:] for t in texts if t}
-    assert f"data {format_number(score)}" in [b[0] for b in boxes.values() if b]
+    assert f"data {number(score)}" in [b[0] for b in boxes.values() if b]
     # hinge of one point: relu(1 - label * score); d/d(L2.N0.w1) = -label * (layer 1 output 1) if active
     expected = -label * outs[1][1] if 1 - label * score > 0 else 0.0
-    assert boxes["L2.N0.w1"][1] == f"grad {format_number(expected)}"
+    assert boxes["L2.N0.w1"][1] == f"grad {number(expected)}"
 
     page.key("ArrowRight", 39)
     markers.append(shown(page)["marker"])

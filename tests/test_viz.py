@@ -34,13 +34,13 @@ def test_svg_shows_each_value_label_data_and_grad_and_the_ops_and_constants(lect
     # by hand: dL/dd = dL/de = 1, dL/dc = f = 2, dL/df = c = -6, dL/db = 2 * a = 4,
     # dL/da = 2 * b + 1 * 4 = -2 (two paths)
     expected = {
-        "a": ("2.0000", "-2.0000"),
-        "b": ("-3.0000", "4.0000"),
-        "f": ("2.0000", "-6.0000"),
-        "c": ("-6.0000", "2.0000"),
-        "d": ("-12.0000", "1.0000"),
-        "e": ("8.0000", "1.0000"),
-        "L": ("-4.0000", "1.0000"),
+        "a": ("2.000", "-2.000"),
+        "b": ("-3.000", "4.000"),
+        "f": ("2.000", "-6.000"),
+        "c": ("-6.000", "2.000"),
+        "d": ("-12.00", "1.000"),
+        "e": ("8.000", "1.000"),
+        "L": ("-4.000", "1.000"),
     }
     boxes = value_boxes(svg)
     assert set(boxes) == set(expected)
@@ -56,7 +56,7 @@ def test_svg_shows_each_value_label_data_and_grad_and_the_ops_and_constants(lect
 def test_show_grad_false_leaves_out_the_grad_cell(lecture_graph):
     nodes = lecture_graph()
     svg = svg_of(draw_dot(nodes["L"], show_grad=False))
-    assert value_boxes(svg)["c"] == ["c", "data -6.0000"]
+    assert value_boxes(svg)["c"] == ["c", "data -6.000"]
 
 
 def test_each_role_has_its_own_colour():
@@ -115,9 +115,9 @@ def test_unlabelled_nodes_are_named_n1_n2_in_forward_order_as_explain_names_them
     x, y = Value(3.0, label="x"), Value(-2.0, label="y")
     out = (x * y + x).tanh()  # forward order: x * y, then + x, then tanh
     boxes = value_boxes(svg_of(draw_dot(out)))
-    assert boxes["n1"][1] == "data -6.0000"  # 3 * -2
-    assert boxes["n2"][1] == "data -3.0000"  # -6 + 3
-    assert boxes["n3"][1] == "data -0.9951"  # tanh(-3), as 4 decimals by hand: 0.99505
+    assert boxes["n1"][1] == "data -6.000"  # 3 * -2
+    assert boxes["n2"][1] == "data -3.000"  # -6 + 3
+    assert boxes["n3"][1] == "data -0.9951"  # tanh(-3) = -0.99505, to 4 significant digits by hand
     steps = __import__("micrograd.explain", fromlist=["explain"]).explain(out)
     assert [step.name for step in steps] == ["n3", "n2", "n1"]  # explain's names: the same nodes
 
@@ -128,7 +128,7 @@ def test_a_user_label_n2_keeps_its_name_and_the_generated_names_skip_it():
     boxes = value_boxes(svg_of(draw_dot(out)))
     # forward order: the leaf labelled n2, a * 2 is n1, (a * 2) * 3 is n3 (n2 is taken)
     assert sorted(boxes) == ["n1", "n2", "n3"]
-    assert [boxes[name][1] for name in ("n2", "n1", "n3")] == ["data 1.0000", "data 2.0000", "data 6.0000"]
+    assert [boxes[name][1] for name in ("n2", "n1", "n3")] == ["data 1.000", "data 2.000", "data 6.000"]
 
 
 def test_edges_carry_the_operand_roles_the_op_declares_and_none_into_a_weighted_sum():
@@ -230,7 +230,7 @@ def test_svg_and_pdf_files_by_suffix(tmp_path, lecture_graph):
     svg_path = render(nodes["L"], tmp_path / "graph.svg", rankdir="TB")
     root = ET.parse(svg_path).getroot()
     assert root.tag == f"{SVG}svg"
-    assert value_boxes(root)["L"] == ["L", "data -4.0000", "grad 0.0000"]
+    assert value_boxes(root)["L"] == ["L", "data -4.000", "grad 0"]
     pdf = render(nodes["L"], tmp_path / "out" / "graph.PDF").read_bytes()
     assert pdf.startswith(b"%PDF-") and len(pdf) > 1_000
 
@@ -261,7 +261,7 @@ def test_missing_dot_says_how_to_install_graphviz_and_draw_dot_still_gives_the_s
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     graph = draw_dot(nodes["L"])
-    assert graph.source.startswith("digraph") and "data -4.0000" in graph.source
+    assert graph.source.startswith("digraph") and "data -4.000" in graph.source
     with pytest.raises(GraphvizNotFound, match=r"apt-get install -y graphviz.*make demo") as caught:
         render(nodes["L"], tmp_path / "graph.png")
     assert isinstance(caught.value, RuntimeError)
@@ -275,7 +275,7 @@ def test_draw_dot_result_shows_inline_in_jupyter(lecture_graph):
     bundle = draw_dot(nodes["L"])._repr_mimebundle_()
     assert set(bundle) == {"image/svg+xml"}
     svg = ET.fromstring(bundle["image/svg+xml"])
-    assert value_boxes(svg)["L"] == ["L", "data -4.0000", "grad 0.0000"]
+    assert value_boxes(svg)["L"] == ["L", "data -4.000", "grad 0"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -326,9 +326,9 @@ def test_any_label_and_op_name_is_drawn_verbatim_and_dot_parses_it(labels):
     svg = run_dot(draw_dot(c).source)
     nodes = groups(svg, "node")
     assert sorted(nodes) == ["v0", "v1", "v2", "v2-op"]  # nothing injected, nothing lost
-    shown = {"".join(texts(g)).split("data ")[-1][:6]: "".join(texts(g)) for g in nodes.values()}
+    shown = {"".join(texts(g)).split("data ")[-1].split("grad")[0]: "".join(texts(g)) for g in nodes.values()}
     shown["op"] = "".join(texts(nodes["v2-op"]))
-    for key, text in (("1.5000", labels[0]), ("2.5000", labels[1]), ("op", labels[2])):
+    for key, text in (("1.500", labels[0]), ("2.500", labels[1]), ("op", labels[2])):
         if all(ch.isprintable() or ch in " \n" for ch in text):
             # dot writes spaces as no-break spaces and a line per <BR/>: compare ignoring whitespace
             assert "".join(text.split()) in "".join(shown[key].split())
@@ -338,7 +338,7 @@ def drawn_label(label: str) -> list[str]:
     """The text lines dot draws in the box of a leaf labelled ``label`` (its name cell only)."""
     leaf = Value(1.5, label=label)
     svg = run_dot(draw_dot(leaf, show_grad=False, legend=False).source)
-    return [t for t in texts(groups(svg, "node")["v0"]) if t != "data 1.5000"]
+    return [t for t in texts(groups(svg, "node")["v0"]) if t != "data 1.500"]
 
 
 def test_invisible_characters_are_shown_as_escapes():

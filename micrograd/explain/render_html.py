@@ -10,29 +10,18 @@ page loads nothing (no network); ``page.html#step-7`` opens backward step 7.
 from __future__ import annotations
 
 import html
-import json
-import re
-from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from micrograd.engine import Value
 from micrograd.explain import render_text as text
-from micrograd.explain.images import draw_options, layout_grads
+from micrograd.explain.images import layout_drawing
 from micrograd.files import write_atomic
 from micrograd.fmt import number
-from micrograd.viz import draw_dot, svg_id
+from micrograd.pages import fill, resource, script_data, script_text
+from micrograd.viz import inline_svg, svg_id
 
-
-@cache
-def resource(name: str) -> str:
-    return files("micrograd.explain").joinpath(name).read_text(encoding="utf-8")
-
-
-def _fill(template: str, fields: dict[str, str]) -> str:
-    # one pass over the template, so a label that reads "@DATA@" is never substituted itself
-    return re.sub(r"@([A-Z]+)@", lambda m: fields[m.group(1)], template)
+PACKAGE = "micrograd.explain"  # where the page's files are
 
 
 def _eq(line: str) -> str:
@@ -135,21 +124,18 @@ def _data(ex: Any, position: dict[Value, int]) -> dict[str, Any]:
 def widget(ex: Any, page: bool, quiz: bool = False, **options: object) -> str:
     """The stepper: bar, panels, the graph laid out once, its data and script (no network)."""
     position = {node: i for i, node in enumerate(ex.order)}
-    graph = draw_dot(ex.root, grads=layout_grads(ex), **draw_options(ex, options))  # type: ignore[arg-type]
-    svg = graph.pipe(format="svg").decode("utf-8")
-    svg = svg[svg.index("<svg") :]  # inline SVG takes no XML prolog or doctype
+    svg = inline_svg(layout_drawing(ex, **options))
     panels = _panels(ex, position, page, quiz)
     if not panels:
         panels = [f"<p>{html.escape(ex.output)} is a leaf: there is nothing to backpropagate.</p>"]
-    # "<" escaped as \u003c so no string in the data can close the <script> element
-    data = json.dumps(_data(ex, position)).replace("<", "\\u003c")
+    data = script_data(_data(ex, position))
     legend = " ".join(text.legend(ex))
-    return _fill(
-        resource("widget.html"),
+    return fill(
+        resource(PACKAGE, "widget.html"),
         {
             "PAGE": "1" if page else "0",
             "QUIZ": "1" if quiz else "0",
-            "CSS": resource("page.css"),
+            "CSS": resource(PACKAGE, "page.css"),
             "TITLE": html.escape(text.title(ex)),
             "FIRST": f"Step 1 / {len(ex)}" if ex.steps else "Step 0 / 0",
             "SCOREHIDDEN": "" if quiz else " hidden",
@@ -157,14 +143,14 @@ def widget(ex: Any, page: bool, quiz: bool = False, **options: object) -> str:
             "PANELS": "\n".join(panels),
             "GRAPH": svg,
             "DATA": data,
-            "JS": resource("page.js").replace("</", "<\\/"),
+            "JS": script_text(resource(PACKAGE, "page.js")),
         },
     )
 
 
 def page(ex: Any, path: Any = None, quiz: bool = False, **options: object) -> str:
-    document = _fill(
-        resource("page.html"),
+    document = fill(
+        resource(PACKAGE, "page.html"),
         {"TITLE": html.escape(text.title(ex)), "WIDGET": widget(ex, True, quiz, **options)},
     )
     if path is not None:

@@ -17,13 +17,15 @@ from micrograd.viz.dot import (
     SLIDE,
     Graph,
     GraphvizNotFound,
+    Layout,
     TooLargeToDraw,
     draw_dot,
     escape_label,
     image,
+    inline_svg,
     render,
 )
-from micrograd.viz.graph import Highlight, highlight_path, svg_id
+from micrograd.viz.graph import Highlight, highlight_path, svg_id, svg_position
 
 __all__ = [
     "FONT_SIZE",
@@ -39,6 +41,7 @@ __all__ = [
     "Graph",
     "GraphvizNotFound",
     "Highlight",
+    "Layout",
     "TooLargeToDraw",
     "draw_dot",
     "escape_label",
@@ -47,7 +50,9 @@ __all__ = [
     "format_number",
     "highlight_path",
     "image",
+    "inline_svg",
     "node_names",
     "render",
     "svg_id",
+    "svg_position",
 ]

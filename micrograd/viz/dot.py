@@ -12,12 +12,13 @@ one at which the smallest text is 10 pixels high.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import graphviz
 
 from micrograd.engine import Value
 from micrograd.files import write_atomic
-from micrograd.fmt import FONT, HIGHLIGHT, INK, MUTED
+from micrograd.fmt import DIGITS, FONT, HIGHLIGHT, INK, MUTED, check_digits
 from micrograd.viz.cost import Cost, estimate_cost
 from micrograd.viz.graph import Highlight, LegendEntry, Node, Picture, build, highlight_path
 
@@ -68,6 +69,12 @@ class Graph(graphviz.Digraph):
             raise GraphvizNotFound(
                 f"Graphviz's `dot` program could not be run ({exc}). {INSTALL_HINT}"
             ) from exc
+
+
+def inline_svg(graph: graphviz.Digraph) -> str:
+    """The graph drawn by dot as an ``<svg>`` element to put inside an HTML page (no XML prolog)."""
+    svg = graph.pipe(format="svg").decode("utf-8")
+    return svg[svg.index("<svg") :]
 
 
 def _need_dot() -> None:
@@ -149,6 +156,7 @@ def draw_dot(
     path_from: Value | None = None,
     max_seconds: float = MAX_SECONDS,
     values: Mapping[Value, float] | None = None,
+    digits: int = DIGITS,
 ) -> Graph:
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter).
 
@@ -178,6 +186,8 @@ def draw_dot(
     - ``grads``: gradient to print per value instead of its current ``.grad``; ``grad_changed``:
       values whose grad is printed in red (the ones a backward step has just updated); ``values``:
       data to print per value instead of its current ``.data``.
+    - ``digits``: significant digits of every number shown (default 4: ``0.7071``, ``-3.000``,
+      ``4.386e-4``), as ``micrograd.explain`` writes them.
 
     Raises ValueError above ``max_nodes`` boxes and constants, or when ``dot`` is predicted to take
     more than ``max_seconds`` to lay the graph out; the message gives the figures and the way out.
@@ -196,6 +206,10 @@ def draw_dot(
         if highlight is not None:
             raise ValueError("draw_dot: pass highlight= or path_from=, not both")
         highlight = highlight_path(of=path_from, to=root)
+    try:
+        check_digits(digits)
+    except ValueError as exc:
+        raise ValueError(f"draw_dot: {exc}") from None
     picture = build(
         root,
         show_grad=show_grad,
@@ -210,6 +224,7 @@ def draw_dot(
         grad_changed=grad_changed,
         model=model,
         values=values,
+        digits=digits,
     )
     cost = estimate_cost(picture)
     _refuse_what_dot_would_take_long_on(root, cost, max_nodes, max_seconds, collapse, model)
@@ -375,7 +390,7 @@ def _table(node: Node) -> str:
     else:
         rows = "<TR>" + "".join(f"<TD>{c}</TD>" for c in cells) + "</TR>"
     return (
-        f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2" '
+        f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="1" '
         f'BGCOLOR="{escape_label(node.fill)}" COLOR="{color}">{rows}</TABLE>>'
     )
 
@@ -432,33 +447,121 @@ def image(source: str, format: str, dpi: float | None = None) -> bytes:
     resolution that fits a slide (see ``render``) unless ``dpi`` is given."""
     if format != "png":
         return _run(["dot", f"-T{format}"], source)
-    laid_out = _run(["dot", "-Tdot"], source).decode("utf-8")
-    if dpi is not None:
-        return _run(["neato", "-n2", "-Tpng", f"-Gdpi={dpi:.2f}"], laid_out)
-    dpi = slide_dpi(laid_out)
-    png = _run(["neato", "-n2", "-Tpng", f"-Gdpi={dpi:.2f}"], laid_out)
-    width, height = png_size(png)
-    over = max(width / SLIDE[0], height / SLIDE[1])
-    if over > 1.0 and dpi > MIN_DPI:  # the drawing's margins came out a few pixels wider than reckoned
-        dpi = max(MIN_DPI, dpi / over - 0.01)
-        png = _run(["neato", "-n2", "-Tpng", f"-Gdpi={dpi:.2f}"], laid_out)
-    return png
+    return Layout(source).draw([source], format, dpi)[0]
+
+
+class Layout:
+    """A graph laid out ONCE by dot, then drawn as often as wanted with other numbers and colours.
+
+    ``Layout(source)`` runs dot's layout on a DOT source (``draw_dot(...).source``). ``draw(sources,
+    format)`` draws each of ``sources`` (drawings of the same graph: the same node, edge and subgraph
+    statements, with other text, colours and highlights) with every node, edge and label where the
+    layout put them, and lays nothing out again (``neato -n2``): every picture has the same geometry,
+    and all of them take ONE more Graphviz run (a PDF: one run each). A box is as wide as the layout's
+    drawing made it, so lay the graph out with the widest text each box will show.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.positions: dict[str, Any] = json.loads(_run(["dot", "-Tjson0"], source))
+        self._objects = {obj["name"]: obj for obj in self.positions.get("objects", [])}
+        self._edges = {_unquote(edge["id"]): edge for edge in self.positions.get("edges", []) if "id" in edge}
+
+    def pin(self, source: str) -> str:
+        """``source`` with every node, edge, subgraph and label at the layout's place."""
+        lines = []
+        for line in source.split("\n"):
+            edge = _EDGE.match(line)
+            if edge is not None:
+                info = self._edges.get(statement_id(edge.group(4)) or "")
+                if info is not None:
+                    line = line[:-1] + _attrs(info, ("pos", "lp")) + "]"
+                lines.append(line)
+                continue
+            statement = _STATEMENT.match(line)
+            if statement is not None and _unquote(statement.group(2)) not in ("graph", "node", "edge"):
+                info = self._objects.get(_unquote(statement.group(2)))
+                if info is not None:
+                    line = line[:-1] + _attrs(info, ("pos", "width", "height")) + "]"
+                lines.append(line)
+                continue
+            lines.append(line)
+            subgraph = _SUBGRAPH.match(line)
+            if subgraph is not None:
+                info = self._objects.get(_unquote(subgraph.group(2)))
+                if info is not None:
+                    lines.append(f"{subgraph.group(1)}\tgraph [{_attrs(info, ('bb', 'lp')).strip()}]")
+            elif line.startswith(("digraph ", "graph ")):
+                lines.append(f"\tgraph [{_attrs(self.positions, ('bb', 'lp')).strip()}]")
+        return "\n".join(lines)
+
+    def draw(self, sources: Sequence[str], format: str, dpi: float | None = None) -> list[bytes]:
+        """Each source drawn pinned to the layout, as ``format`` bytes; a PNG at the resolution that
+        fits a slide (see ``render``) unless ``dpi`` is given."""
+        pinned = [self.pin(source) for source in sources]
+        if format != "png":
+            return [image for source in pinned for image in self._draw([source], format, None)]
+        if dpi is not None:
+            return self._draw(pinned, format, dpi)
+        dpi = self.slide_dpi()
+        images = self._draw(pinned, format, dpi)
+        width, height = png_size(images[0])
+        over = max(width / SLIDE[0], height / SLIDE[1])
+        if over > 1.0 and dpi > MIN_DPI:  # the drawing's margins came out a few pixels wider than reckoned
+            images = self._draw(pinned, format, max(MIN_DPI, dpi / over - 0.01))
+        return images
+
+    def slide_dpi(self) -> float:
+        """The resolution at which the laid-out graph fits a slide: see ``render``."""
+        bb = self.positions.get("bb", "")
+        if bb.count(",") != 3:
+            return MAX_DPI
+        x0, y0, x1, y1 = (float(v) for v in bb.split(","))
+        pad = 8.0  # dot's 4-point margin on each side
+        fit = 72.0 * min(SLIDE[0] / (x1 - x0 + pad), SLIDE[1] / (y1 - y0 + pad))
+        return min(MAX_DPI, max(MIN_DPI, fit))
+
+    def _draw(self, pinned: list[str], format: str, dpi: float | None) -> list[bytes]:
+        """Graphviz drawing graphs whose every position is given (``-n2``: no layout), in one run."""
+        command = ["dot", "-Kneato", "-n2", f"-T{format}"] + ([f"-Gdpi={dpi:.2f}"] if dpi is not None else [])
+        output = _run(command, "\n".join(pinned))
+        if format == "png":
+            images = [part + _PNG_END for part in output.split(_PNG_END)[:-1]]
+        elif format == "svg":
+            images = [b"<?xml" + part for part in output.split(b"<?xml")[1:]]
+        else:
+            images = [output]
+        if len(images) != len(pinned):
+            raise RuntimeError(f"Graphviz drew {len(images)} pictures for {len(pinned)} graphs")
+        return images
+
+
+# The statements of draw_dot's DOT text, one a line: a node or attribute statement, an edge, a subgraph.
+_NAME = r'("(?:[^"\\]|\\.)*"|[\w.]+)'
+_STATEMENT = re.compile(rf"^(\s*){_NAME} \[(.*)\]$")
+_EDGE = re.compile(rf"^(\s*){_NAME} -> {_NAME} \[(.*)\]$")
+_SUBGRAPH = re.compile(rf"^(\s*)subgraph {_NAME} {{$")
+_ID = re.compile(r'\bid=("(?:[^"\\]|\\.)*"|[\w.-]+)')
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1].replace('\\"', '"') if name.startswith('"') else name
+
+
+def statement_id(line: str) -> str | None:
+    """The ``id`` of a statement of draw_dot's DOT text (one a line): ``v3``, ``v3-op``, ``v3-in0``."""
+    found = _ID.search(line)
+    return _unquote(found.group(1)) if found else None
+
+
+def _attrs(obj: Mapping[str, Any], keys: tuple[str, ...]) -> str:
+    return "".join(f' {key}="{obj[key]}"' for key in keys if key in obj)
 
 
 def png_size(png: bytes) -> tuple[int, int]:
     """A PNG's width and height in pixels, from its header."""
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-
-
-def slide_dpi(laid_out: str) -> float:
-    """The resolution at which a laid-out graph (``dot -Tdot``) fits a slide: see ``render``."""
-    match = re.search(r'\bbb="([-\d.]+),([-\d.]+),([-\d.]+),([-\d.]+)"', laid_out)
-    if match is None:
-        return MAX_DPI
-    x0, y0, x1, y1 = (float(v) for v in match.groups())
-    pad = 8.0  # dot's 4-point margin on each side
-    fit = 72.0 * min(SLIDE[0] / (x1 - x0 + pad), SLIDE[1] / (y1 - y0 + pad))
-    return min(MAX_DPI, max(MIN_DPI, fit))
 
 
 def _run(command: list[str], source: str) -> bytes:

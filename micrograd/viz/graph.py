@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from micrograd.engine import Value, split_linear, topological_order
-from micrograd.fmt import HIGHLIGHT, ROLE_COLORS, format_constant, format_number, node_names
+from micrograd.fmt import DIGITS, HIGHLIGHT, ROLE_COLORS, check_digits, format_constant, node_names, number
 from micrograd.network import Application, Network, Neuron, find_network, splits_into_roles
 
 # Beyond this many edges from one layer's outputs into the next layer's neurons (16 x 16 = 256 in the
@@ -35,6 +36,13 @@ BUS_EDGES = 64
 def svg_id(position: int) -> str:
     """The SVG id of the value at ``position`` in ``topological_order(root)``."""
     return f"v{position}"
+
+
+def svg_position(element_id: str) -> int | None:
+    """The position of the value whose box has the SVG id ``element_id`` (``v12`` -> 12); None for
+    anything else drawn (an op ``v12-op``, an edge, a constant, a shared input)."""
+    digits = element_id[1:]
+    return int(digits) if element_id[:1] == "v" and digits.isdigit() else None
 
 
 @dataclass
@@ -169,80 +177,56 @@ class _Box:
     inputs: list[Value | tuple[int, int]]  # a Value, or (sample t, input i) of a shared input
 
 
-def build(
-    root: Value,
-    *,
-    show_grad: bool = True,
-    collapse: bool = False,
-    highlight: Iterable[Value] | Highlight | None = None,
-    node_colors: Mapping[Value, str] | None = None,
-    grouping: bool = True,
-    legend: bool | Mapping[str, str] = True,
-    params: Iterable[Value] | None = None,
-    names: Mapping[Value, str] | None = None,
-    grads: Mapping[Value, float] | None = None,
-    grad_changed: Iterable[Value] | None = None,
-    model: object = None,
-    values: Mapping[Value, float] | None = None,
-) -> Picture:
-    """The picture of ``root``'s graph; the options are ``draw_dot``'s (see there)."""
-    return _Builder(
-        root,
-        show_grad,
-        collapse,
-        highlight,
-        node_colors,
-        grouping,
-        legend,
-        params,
-        names,
-        grads,
-        grad_changed,
-        model,
-        values,
-    ).picture
+@dataclass(frozen=True)
+class Options:
+    """What ``draw_dot`` was asked to show (see there); ``grouping``: lay a network out as one."""
+
+    show_grad: bool = True
+    collapse: bool = False
+    highlight: Iterable[Value] | Highlight | None = None
+    node_colors: Mapping[Value, str] | None = None
+    grouping: bool = True
+    legend: bool | Mapping[str, str] = True
+    params: Iterable[Value] | None = None
+    names: Mapping[Value, str] | None = None
+    grads: Mapping[Value, float] | None = None
+    grad_changed: Iterable[Value] | None = None
+    model: object = None
+    values: Mapping[Value, float] | None = None
+    digits: int = DIGITS
+
+
+def build(root: Value, **options: Any) -> Picture:
+    """The picture of ``root``'s graph; ``options`` are ``Options``' fields (``draw_dot``'s)."""
+    return _Builder(root, Options(**options)).picture
 
 
 class _Builder:
-    def __init__(
-        self,
-        root: Value,
-        show_grad: bool,
-        collapse: bool,
-        highlight: Iterable[Value] | Highlight | None,
-        node_colors: Mapping[Value, str] | None,
-        grouping: bool,
-        legend: bool | Mapping[str, str],
-        params: Iterable[Value] | None,
-        names: Mapping[Value, str] | None,
-        grads: Mapping[Value, float] | None,
-        grad_changed: Iterable[Value] | None,
-        model: object,
-        values: Mapping[Value, float] | None,
-    ) -> None:
+    def __init__(self, root: Value, options: Options) -> None:
         self.root = root
-        self.shown_data = values
+        self.shown_data = options.values
         self.order = topological_order(root)
         self.position = {node: i for i, node in enumerate(self.order)}
-        self.show_grad = show_grad
-        self.colors = dict(node_colors or {})
-        self.grads = grads
-        self.changed = set(grad_changed or ())
-        self.names = names
-        self.network: Network = find_network(self.order, model)
+        self.show_grad = options.show_grad
+        self.colors = dict(options.node_colors or {})
+        self.grads = options.grads
+        self.changed = set(options.grad_changed or ())
+        self.names = options.names
+        self.digits = check_digits(options.digits)
+        self.network: Network = find_network(self.order, options.model)
         self.generated = node_names(self.order, self.network)
-        self.params = set(params or ()) | set(self.network.roles)
-        self.lit = _Lit(highlight, self.order)
+        self.params = set(options.params or ()) | set(self.network.roles)
+        self.lit = _Lit(options.highlight, self.order)
         self.picture = Picture()
         self.roles_shown: set[str] = set()
         self.emitted: set[Value] = set()
 
-        layers = self.network.layers() if (grouping or collapse) else []
+        layers = self.network.layers() if (options.grouping or options.collapse) else []
         self.layered = bool(layers)
         self.users = self._users()
         self.hidden: set[Value] = set()
         self.boxes: dict[Value, _Box] = {}
-        if collapse:
+        if options.collapse:
             self._collapse()
         # A sample's constant inputs drawn once as shared nodes x1, x2, ...: (sample t, input i) -> id
         self.samples: dict[object, int] = {}
@@ -265,7 +249,7 @@ class _Builder:
             if node not in self.hidden:
                 self._emit_value(node)
         self._emit_buses()
-        self.picture.legend = self._legend(legend, node_colors is not None)
+        self.picture.legend = self._legend(options.legend, options.node_colors is not None)
 
     # -- analysis ----------------------------------------------------------------------------
 
@@ -436,7 +420,7 @@ class _Builder:
             Node(
                 node_id,
                 "input",
-                [Cell(name), Cell(f"data {format_number(self.inputs[t, i])}")],
+                [Cell(name), Cell(f"data {number(self.inputs[t, i], self.digits)}")],
                 role="input",
                 fill=ROLE_COLORS["input"],
             )
@@ -458,10 +442,10 @@ class _Builder:
         if box is not None:
             cells += [Cell(text) for text in box.text]
         data = self.shown_data.get(node, node.data) if self.shown_data is not None else node.data
-        cells.append(Cell(f"data {format_number(data)}"))
+        cells.append(Cell(f"data {number(data, self.digits)}"))
         if self.show_grad:
             grad = self.grads.get(node, node.grad) if self.grads is not None else node.grad
-            cells.append(Cell(f"grad {format_number(grad)}", HIGHLIGHT if node in self.changed else ""))
+            cells.append(Cell(f"grad {number(grad, self.digits)}", HIGHLIGHT if node in self.changed else ""))
         fill = self.colors.get(node, ROLE_COLORS[role])
         stacked = node._rule.arity != 0
         self.picture.nodes.append(
