@@ -3,8 +3,10 @@
     python demos/readme_images.py [--out demos/images]
 
 neuron.png (the classic neuron), mlp.png (MLP(2, [4, 4, 1]) on one point, laid out as a network),
-sigmoid_chain.png (the seed 004 network with every path from w31 to E_total marked) and
-train_page.png (the training page of the classic moons run at step 60, shot by headless Chromium).
+sigmoid_chain.png (the seed 004 network with every path from w31 to E_total marked),
+train_page.png (the training page of the classic moons run at step 60) and exercise_page.png (the
+lesson's exercise page at the 2-2-2 network's output neuron, answered with one slip), both shot by
+headless Chromium.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from pathlib import Path
 
 from micrograd.cli import NEURON, NEURON_VALUES
 from micrograd.data import make_moons
+from micrograd.engine import Value
+from micrograd.explain import explain
+from micrograd.losses import mse
 from micrograd.nn import MLP
 from micrograd.parser import build
 from micrograd.training import fit
@@ -50,16 +55,50 @@ def main(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "train.html"
         fit(MLP(2, [16, 16, 1], seed=1), X, y, steps=100, progress=False, seed=1, html=page)
-        shot = out / "train_page.png"
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
-        subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             f"--user-data-dir={tmp}/profile", "--window-size=1240,1180", f"--screenshot={shot}",
-             f"{page.as_uri()}#frame=24"],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-        written.append(shot)
+        written.append(screenshot(page, "#frame=24", out / "train_page.png", (1240, 1180), tmp))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "quiz.html"
+        E, network = mazur()
+        explain(E, model=network, lr=0.5).to_html(page, quiz=True)
+        # the student's answers at step 8, typed in and checked: each right but dE/dL0.N1 (0.06232)
+        answers = ["0.5933", "0.0822", "0.4", "0.0554", "0.5969", "0.08267", "0.45", "0.06", "1", "0.1385"]
+        typing = (
+            "<script>(() => { const form = document.querySelector('#step-8 form');"
+            " form.querySelectorAll('input').forEach((input, i) => { input.value = ANSWERS[i]; });"
+            " form.requestSubmit(); })();</script>"
+        ).replace("ANSWERS", repr(answers))
+        html = page.read_text(encoding="utf-8").replace("</body>", typing + "</body>")
+        page.write_text(html, encoding="utf-8")
+        written.append(screenshot(page, "#step-8", out / "exercise_page.png", (1280, 1000), tmp))
     return written
+
+
+def mazur() -> tuple[Value, MLP]:
+    """Mazur's 2-2-2 sigmoid network (the textbook's worked example) and its loss E, with its weights."""
+    model = MLP(2, [2, 2], activation="sigmoid", output_activation="sigmoid", seed=0)
+    weights = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
+    biases = [[0.35, 0.35], [0.60, 0.60]]
+    for layer, rows, bs in zip(model.layers, weights, biases):
+        for neuron, row, bias in zip(layer.neurons, rows, bs):
+            for w, value in zip(neuron.w, row):
+                w.data = value
+            neuron.b.data = bias
+    E = mse(model([0.05, 0.10]), [0.01, 0.99], reduction="half_sum")
+    E.label = "E"
+    return E, model
+
+
+def screenshot(page: Path, anchor: str, shot: Path, size: tuple[int, int], tmp: str) -> Path:
+    """``page`` opened at ``anchor`` in headless Chromium, shot at ``size`` pixels into ``shot``."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--user-data-dir={tmp}/profile", f"--window-size={size[0]},{size[1]}", f"--screenshot={shot}",
+         f"{page.as_uri()}{anchor}"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    return shot
 
 
 if __name__ == "__main__":

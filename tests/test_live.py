@@ -137,7 +137,7 @@ def test_the_readme_pictures_are_drawn_by_their_script(tmp_path):
     assert result.returncode == 0, result.stderr
     from PIL import Image
 
-    expected = ["mlp.png", "neuron.png", "sigmoid_chain.png", "train_page.png"]
+    expected = ["exercise_page.png", "mlp.png", "neuron.png", "sigmoid_chain.png", "train_page.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == expected
     for name in expected:
         image = Image.open(tmp_path / name).convert("RGB")

@@ -132,20 +132,27 @@ def render_steps(ex: Any, directory: Any, format: str = "svg", **options: object
     width = max(3, len(str(len(ex))))
     grads = widest(ex)[1]  # a step changes gradients only: each value's data stays as it is
     drawing = draw_options(ex, options)
-    base = draw_dot(ex.root, grads=grads, **drawing)  # type: ignore[arg-type]
-    layout = Layout(base.source)  # the one layout
-    if format == "svg":  # the layout's own picture, restyled per step (as the HTML page does it)
-        restyle = Restyler(layout.draw([base.source], "svg")[0].decode("utf-8"), ex)
-        return _write([restyle(k).encode("utf-8") for k in range(1, len(ex) + 1)], directory, format, width)
-    # Three drawings with the same statements: plain, every value highlighted, every grad in red.
-    # A step takes each statement from the one it needs and writes its gradients in.
     every = list(ex.order)
-    plain = base.source.split("\n")
-    lit = draw_dot(ex.root, grads=grads, highlight=every, **drawing).source.split("\n")  # type: ignore[arg-type]
-    red = draw_dot(ex.root, grads=grads, grad_changed=every, **drawing).source.split("\n")  # type: ignore[arg-type]
-    if not len(plain) == len(lit) == len(red):
+    # Four drawings with the same statements: plain, every value highlighted, every grad in red, and
+    # both, whose legend says what the reds mean. The layout is of the plain statements with that
+    # legend; a step takes each statement from the drawing it needs and writes its gradients in.
+    plain, lit, red, both = (
+        draw_dot(ex.root, grads=grads, **marks, **drawing).source.split("\n")  # type: ignore[arg-type]
+        for marks in (
+            {},
+            {"highlight": every},
+            {"grad_changed": every},
+            {"highlight": every, "grad_changed": every},
+        )
+    )
+    if not len(plain) == len(lit) == len(red) == len(both):
         raise RuntimeError("render_steps: draw_dot drew the same graph with different statements")
     ids = [statement_id(line) for line in plain]
+    base = [line if own_id is not None else legend for line, own_id, legend in zip(plain, ids, both)]
+    layout = Layout("\n".join(base))  # the one layout
+    if format == "svg":  # the layout's own picture, restyled per step (as the HTML page does it)
+        restyle = Restyler(layout.draw(["\n".join(base)], "svg")[0].decode("utf-8"), ex)
+        return _write([restyle(k).encode("utf-8") for k in range(1, len(ex) + 1)], directory, format, width)
     position = {node: i for i, node in enumerate(ex.order)}
     sources = []
     for k, step in enumerate(ex.steps, start=1):
@@ -153,7 +160,7 @@ def render_steps(ex: Any, directory: Any, format: str = "svg", **options: object
         active = svg_id(position[step.node])
         changed = {svg_id(position[term.operand]) for term in step.updated()}
         lines = []
-        for line, own_id, lit_line, red_line in zip(plain, ids, lit, red):
+        for line, own_id, lit_line, red_line in zip(base, ids, lit, red):
             if own_id is None:
                 lines.append(line)
                 continue

@@ -339,13 +339,14 @@ def _add_node(dot: Graph, node: Node) -> None:
             node.id,
             label=f"<{escape_label(text)}>",
             id=node.id,
-            shape="circle" if len(text) <= 2 else "ellipse",
-            style="filled",
+            # a short op in a circle; a name (tanh, linear) in a rounded box, narrower than an ellipse
+            shape="circle" if len(text) <= 2 else "box",
+            style="filled" if len(text) <= 2 else "rounded,filled",
             fillcolor="white",
             fontsize=str(OP_FONT_SIZE),
             width="0.3",
             height="0.3",
-            margin="0.02",
+            margin="0.02" if len(text) <= 2 else "0.04,0.02",
             color=HIGHLIGHT if node.highlighted else INK,
             penwidth="2.5" if node.highlighted else "1",
         )
@@ -390,7 +391,7 @@ def _table(node: Node) -> str:
     else:
         rows = "<TR>" + "".join(f"<TD>{c}</TD>" for c in cells) + "</TR>"
     return (
-        f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="1" '
+        f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2" '
         f'BGCOLOR="{escape_label(node.fill)}" COLOR="{color}">{rows}</TABLE>>'
     )
 
