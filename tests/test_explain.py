@@ -689,6 +689,9 @@ def test_render_steps_lays_the_graph_out_once_and_each_image_shows_its_step(
         return [(e.get("cx"), e.get("cy")) for e in ET.parse(path).getroot().iter(f"{SVG}ellipse")]
 
     assert len(centres(paths[0])) == 4 and all(centres(p) == centres(paths[0]) for p in paths)
+    # the legend says what the reds mean
+    legend = ["".join(t.itertext()) for t in ET.parse(paths[0]).getroot().iter(f"{SVG}text")]
+    assert {"highlighted", "grad just updated"} <= set(legend)
     log.write_text("")
     png = steps.render_steps(tmp_path / "png", format="png")
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in png) and len(png) == 4
@@ -699,6 +702,24 @@ def test_render_steps_lays_the_graph_out_once_and_each_image_shows_its_step(
         steps.render_steps(tmp_path, format="gif")
     with pytest.raises(ValueError, match="highlight"):
         steps.render_steps(tmp_path, highlight=[nodes["a"]])
+
+
+def test_step_images_of_a_network_name_and_number_its_nodes_as_the_text_does(tmp_path):
+    model, E = mazur()
+    steps = explain(E, model=model)
+    paths = steps.render_steps(tmp_path / "steps")
+    (k,) = [i for i, step in enumerate(steps) if step.name == "L1.N0.net"]  # the output neuron's delta
+    boxes = {texts[0]: texts for texts in svg_boxes(paths[k]).values()}
+    assert {"L0.N0", "L0.N1.net", "L1.N0", "L1.N0.net"} <= set(boxes)  # hidden outputs after their neuron
+    inputs = [
+        "".join(g.find(f"{SVG}text").itertext())  # type: ignore[union-attr]
+        for g in ET.parse(paths[k]).getroot().iter(f"{SVG}g")
+        if g.get("class") == "node" and re.fullmatch(r"x\d+-\d+", g.get("id", ""))
+    ]
+    assert inputs == ["x1", "x2"]  # the shared input nodes, 1-based as in the text
+    # Mazur's dE/dw5 = 0.082167041 and dE/dout_h1 (via o1) = 0.055399425, to 4 significant digits
+    assert boxes["L1.N0.w0"][-1] == "grad 0.08217" and boxes["L0.N0"][-1] == "grad 0.05540"
+    assert "dE/dL1.N0.w0 += delta * " in steps.to_text() and "= 0.08217\n" in steps.to_text()
 
 
 def test_html_page_is_one_self_contained_file_written_atomically(tmp_path, lecture_graph):
