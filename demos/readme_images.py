@@ -77,13 +77,9 @@ def main(out: Path) -> list[Path]:
 def mazur() -> tuple[Value, MLP]:
     """Mazur's 2-2-2 sigmoid network (the textbook's worked example) and its loss E, with its weights."""
     model = MLP(2, [2, 2], activation="sigmoid", output_activation="sigmoid", seed=0)
-    weights = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
-    biases = [[0.35, 0.35], [0.60, 0.60]]
-    for layer, rows, bs in zip(model.layers, weights, biases):
-        for neuron, row, bias in zip(layer.neurons, rows, bs):
-            for w, value in zip(neuron.w, row):
-                w.data = value
-            neuron.b.data = bias
+    # w1, w2, b1 (neuron h1); w3, w4, b1 (h2); w5, w6, b2 (o1); w7, w8, b2 (o2): nn's order, w0 w1 b
+    values = [0.15, 0.20, 0.35, 0.25, 0.30, 0.35, 0.40, 0.45, 0.60, 0.50, 0.55, 0.60]
+    model.load_state_dict(dict(zip(model.state_dict(), values)))
     E = mse(model([0.05, 0.10]), [0.01, 0.99], reduction="half_sum")
     E.label = "E"
     return E, model
