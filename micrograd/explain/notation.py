@@ -83,10 +83,15 @@ def substituted(
 def constant(x: float, tex: bool = False) -> str:
     """A constant as a person typed it: 2, 0.05, 1e-08 (LaTeX: 1 \\times 10^{-8})."""
     text = format_constant(x)
-    if tex and "e" in text:
-        mantissa, exponent = text.split("e")
-        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return text
+    return tex_scientific(text) if tex else text
+
+
+def tex_scientific(written: str) -> str:
+    """A number as written (``4.386e-4``) in LaTeX: ``4.386 \\times 10^{-4}``; fixed notation as is."""
+    if "e" not in written:
+        return written
+    mantissa, exponent = written.split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
 
 def is_literal(text: str) -> bool:

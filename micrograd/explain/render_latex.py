@@ -13,7 +13,16 @@ import re
 import unicodedata
 from typing import Any
 
-from micrograd.explain.notation import constant, factor, is_literal, substituted, summed, word
+from micrograd.explain.notation import (
+    chain,
+    constant,
+    factor,
+    is_literal,
+    substituted,
+    summed,
+    tex_scientific,
+    word,
+)
 from micrograd.explain.render_text import title
 from micrograd.explain.steps import forward_formula
 from micrograd.fmt import number
@@ -111,11 +120,7 @@ def operand(label: str) -> str:
 def tex_number(x: float | None, digits: int) -> str:
     if x is None:
         return r"\text{undefined}"
-    written = number(x, digits)
-    if "e" in written:
-        mantissa, exponent = written.split("e")
-        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return written
+    return tex_scientific(number(x, digits))
 
 
 def total(out: str, x: str) -> str:
@@ -134,7 +139,7 @@ def _forward(ex: Any, step: Any) -> str:
         args = ", ".join(name(n) for n in step.operand_names)
         return rf"{name(step.name)} &= \operatorname{{{text(step.op)}}}({args}) = {value}"
     with_names, with_numbers = substituted(*written, step, num, name, tex=True)
-    return rf"{name(step.name)} &= {_chain(with_names, with_numbers, value)}"
+    return rf"{name(step.name)} &= {chain(with_names, with_numbers, value)}"
 
 
 def _formula_names(ex: Any, step: Any) -> str:
@@ -146,14 +151,6 @@ def _formula_names(ex: Any, step: Any) -> str:
 
 def _numbers(ex: Any) -> Any:
     return lambda x: tex_number(x, ex.digits)
-
-
-def _chain(*parts: str) -> str:
-    kept: list[str] = []
-    for part in parts:
-        if not kept or part != kept[-1]:
-            kept.append(part)
-    return " = ".join(kept)
 
 
 def _step(ex: Any, step: Any) -> list[str]:
@@ -183,23 +180,16 @@ def _step(ex: Any, step: Any) -> list[str]:
                 parts = [with_names] if is_literal(with_names) else [with_names, with_numbers, local_value]
             else:
                 parts = [local_value]
-            lines.append(rf"{local(node, x)} &= {_chain(*parts)} \\")
+            lines.append(rf"{local(node, x)} &= {chain(*parts)} \\")
             lines.append(
                 rf"{total(out, x)} &\mathrel{{+}}= {total(out, node)} \, {local(node, x)} = "
                 rf"{factor(num(step.upstream))} \cdot {factor(local_value)} = {contribution} \\"
             )
         if term.adds_to_earlier:
             shown, shown_total = summed(term.contributions, term.grad_after, ex.digits)
-            terms = " + ".join([_tex_plain(shown[0]), *(factor(_tex_plain(s)) for s in shown[1:])])
-            lines.append(rf"{total(out, x)} &= {terms} = {_tex_plain(shown_total)} \\")
+            terms = " + ".join([tex_scientific(shown[0]), *(factor(tex_scientific(s)) for s in shown[1:])])
+            lines.append(rf"{total(out, x)} &= {terms} = {tex_scientific(shown_total)} \\")
     return lines
-
-
-def _tex_plain(written: str) -> str:
-    if "e" in written:
-        mantissa, exponent = written.split("e")
-        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return written
 
 
 def render(ex: Any, document: bool = False) -> str:
