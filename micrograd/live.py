@@ -32,7 +32,7 @@ from typing import Any
 from micrograd.data import as_list, check_count, check_dataset
 from micrograd.engine import RULES, Value, affine_layer, grad, topological_order
 from micrograd.files import check_writable, write_atomic
-from micrograd.fmt import NEGATIVE, POINT_COLORS, POSITIVE, REGION_COLORS, number
+from micrograd.fmt import HIGHLIGHT, NEGATIVE, POINT_COLORS, POSITIVE, REGION_COLORS, number
 from micrograd.pages import fill, resource, script_data
 from micrograd.viz import TooLargeToDraw, draw_dot, inline_svg
 from micrograd.viz.graph import build, svg_id, svg_position
@@ -218,6 +218,7 @@ class Recorder:
             "regionColors": REGION_COLORS,
             "pointColors": POINT_COLORS,
             "positive": POSITIVE,
+            "highlight": HIGHLIGHT,
             "negative": NEGATIVE,
             "curve": _curve(history),
             "lossName": self.loss_name,

@@ -741,6 +741,7 @@ def test_html_page_is_one_self_contained_file_written_atomically(tmp_path, lectu
         ["http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"],
     )
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; @DATA@" in page
+    assert f"--hl: {HIGHLIGHT};" in page  # the page marks a step in the red the step images use
     # the update, by hand: a <- 2 - 0.1 * (-2) = 2.2
     assert "a &lt;- a - 0.1 * dL/da = 2.000 - 0.1 * (-2.000) = 2.200" in page
 

@@ -17,7 +17,7 @@ from micrograd.engine import Value
 from micrograd.explain import render_text as text
 from micrograd.explain.images import layout_drawing
 from micrograd.files import write_atomic
-from micrograd.fmt import number
+from micrograd.fmt import HIGHLIGHT, number
 from micrograd.pages import fill, resource, script_data, script_text
 from micrograd.viz import inline_svg, svg_id
 
@@ -135,7 +135,7 @@ def widget(ex: Any, page: bool, quiz: bool = False, **options: object) -> str:
         {
             "PAGE": "1" if page else "0",
             "QUIZ": "1" if quiz else "0",
-            "CSS": resource(PACKAGE, "page.css"),
+            "CSS": fill(resource(PACKAGE, "page.css"), {"HIGHLIGHT": HIGHLIGHT}),
             "TITLE": html.escape(text.title(ex)),
             "FIRST": f"Step 1 / {len(ex)}" if ex.steps else "Step 0 / 0",
             "SCOREHIDDEN": "" if quiz else " hidden",

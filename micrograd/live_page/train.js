@@ -97,8 +97,8 @@
     const points = curve.step.map((s, i) => `${sx(s).toFixed(1)},${sy(curve.loss[i]).toFixed(1)}`);
     svg("polyline", { points: points.join(" "), fill: "none", stroke: D.positive, "stroke-width": 1.6 }, loss);
   }
-  const lossLine = svg("line", { id: "loss-line", y1: T, y2: H - B, stroke: "#e03131", "stroke-dasharray": "3,3" }, loss);
-  const marker = svg("circle", { id: "loss-marker", r: 5, fill: "#e03131" }, loss);
+  const lossLine = svg("line", { id: "loss-line", y1: T, y2: H - B, stroke: D.highlight, "stroke-dasharray": "3,3" }, loss);
+  const marker = svg("circle", { id: "loss-marker", r: 5, fill: D.highlight }, loss);
   function drawLoss(frame) {
     const x = sx(frame.step);
     lossLine.setAttribute("x1", x);
