@@ -38,6 +38,11 @@ def svg_id(position: int) -> str:
     return f"v{position}"
 
 
+def input_id(sample: int, index: int) -> str:
+    """The SVG id of a sample's shared input node (both 0-based; it is named x1, x2, ...)."""
+    return f"x{sample}-{index}"
+
+
 def svg_position(element_id: str) -> int | None:
     """The position of the value whose box has the SVG id ``element_id`` (``v12`` -> 12); None for
     anything else drawn (an op ``v12-op``, an edge, a constant, a shared input)."""
@@ -413,7 +418,7 @@ class _Builder:
             picture.rows.append(before)
 
     def _emit_input(self, t: int, i: int) -> str:
-        node_id = f"x{t}-{i}"
+        node_id = input_id(t, i)
         name = self.input_names[t, i]
         self.roles_shown.add("input")
         self.picture.nodes.append(
@@ -464,7 +469,7 @@ class _Builder:
                 tail, tail_value = self._id(source), source
                 i = next((i for i, x in box.application.inputs.items() if x is source), None)
             else:
-                tail, tail_value = f"x{source[0]}-{source[1]}", None
+                tail, tail_value = input_id(*source), None
                 i = source[1]
             if i is not None and (node, i) in self.bus_of:
                 continue  # drawn through the bus
@@ -491,7 +496,7 @@ class _Builder:
                 tail, tail_value = self._id(x), x
             elif (node, j) in self.input_of:
                 t, i = self.input_of[node, j]
-                tail, tail_value = f"x{t}-{i}", None
+                tail, tail_value = input_id(t, i), None
             else:
                 tail, tail_value = f"{vid}-c{j}", None
                 self.picture.nodes.append(Node(tail, "constant", [Cell(format_constant(x))]))
