@@ -8,7 +8,10 @@ Expressions go through ``micrograd.parser`` and are never run as Python code.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
+import re
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +20,7 @@ from typing import Any, NoReturn
 
 from micrograd import __version__
 from micrograd.files import check_writable
+from micrograd.install import dot_install_command, dot_install_hint, has_dot
 from micrograd.parser import ExpressionError, build
 
 PROG = "micrograd"
@@ -63,7 +67,14 @@ TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
 MAX_SAMPLES = 100_000
 MAX_STEPS = 10_000_000
 
+# argparse reads an argument that starts with '-' as an option unless it looks like a negative number
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
 ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
+
+# What `micrograd demo` writes into --out: the pictures Graphviz's dot draws, then the rest.
+DEMO_GRAPH_FILES = ("neuron.svg", "neuron.png", "neuron_backprop.html")
+DEMO_OTHER_FILES = ("moons_boundary.png", "moons_loss.png", "moons_model.json")
 
 
 class UsageError(Exception):
@@ -328,6 +339,7 @@ def _draw(args: argparse.Namespace) -> int:
     from micrograd.viz import RENDER_FORMATS, render
 
     output = _suffix(args.output, RENDER_FORMATS, "-o")
+    check_writable(output)
     out, leaves = build(args.expression, args.values)
     out.backward()
     # the parser already bounds the expression's size, so the drawing limit can follow it
@@ -344,6 +356,8 @@ def _explain(args: argparse.Namespace) -> int:
     from micrograd.explain import explain
 
     html = _suffix(args.html, ("html", "htm"), "--html") if args.html else None
+    if html is not None:
+        check_writable(html)  # before the explanation is printed
     out, _ = build(args.expression, args.values)
     explanation = explain(out)
     render = {"text": explanation.to_text, "markdown": explanation.to_markdown, "latex": explanation.to_latex}
@@ -390,7 +404,7 @@ def _train(args: argparse.Namespace) -> int:
         from micrograd.training import fit
     from micrograd.data import train_val_split
     from micrograd.nn import MLP
-    from micrograd.training import accuracy
+    from micrograd.training import TrainingDiverged, accuracy
 
     X, y = _load_dataset(args.dataset, args.samples, args.seed)
     classes = max(y) + 1
@@ -432,8 +446,11 @@ def _train(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             seed=args.seed,
         )
-    except ArithmeticError as exc:  # the weights grew past the float range: the step size is too large
-        raise ArithmeticError(f"training diverged ({exc}); try a smaller --lr") from None
+    except TrainingDiverged as exc:  # the steps are too large: say so in the command's terms
+        smaller = f", e.g. --lr {exc.lr / 10:g}" if exc.lr else ""
+        raise ArithmeticError(  # exit status 1, as for any run that fails
+            f"training diverged at step {exc.step} of {exc.steps}: {exc.reason}; try a smaller --lr{smaller}"
+        ) from None
     seconds = time.perf_counter() - start
     steps = f"{args.steps} step{'' if args.steps == 1 else 's'}"
     report = f"after {steps} ({seconds:.1f} s): loss {history.loss[-1]:.4f}, "
@@ -477,6 +494,14 @@ def _demo(args: argparse.Namespace) -> int:
     from micrograd.viz import render
 
     out_dir = Path(args.out)
+    graphs = [out_dir / name for name in DEMO_GRAPH_FILES]
+    others = [out_dir / name for name in DEMO_OTHER_FILES]
+    for path in graphs + others:
+        check_writable(path)  # before the tour: a bad --out costs nothing
+    if not has_dot():  # no Python package ships `dot`: the tour goes on without the pictures it draws
+        print(f"Graphviz's `dot` is not installed, so {', '.join(p.name for p in graphs)} are skipped.")
+        print(dot_install_hint())
+        graphs = []
     written: list[Path] = []
     started = time.perf_counter()
 
@@ -487,14 +512,15 @@ def _demo(args: argparse.Namespace) -> int:
     out, _ = build(NEURON, NEURON_VALUES)
     explanation = explain(out)
     print(explanation.to_text())
-    names = node_names(out)  # the table's n1, n2, ... written in the graph's boxes too
-    written.append(render(out, out_dir / "neuron.svg", names=names))
-    written.append(render(out, out_dir / "neuron.png", names=names))
-    html = out_dir / "neuron_backprop.html"
-    explanation.to_html(html)
-    written.append(html)
-    print(f"\nIts graph, with every value and gradient: {written[0]} and {written[1]}")
-    print(f"A page that steps through the backward pass (open it in a browser): {html}")
+    if graphs:
+        svg, png, html = graphs
+        names = node_names(out)  # the table's n1, n2, ... written in the graph's boxes too
+        written.append(render(out, svg, names=names))
+        written.append(render(out, png, names=names))
+        explanation.to_html(html)
+        written.append(html)
+        print(f"\nIts graph, with every value and gradient: {svg} and {png}")
+        print(f"A page that steps through the backward pass (open it in a browser): {html}")
     print('Try your own:  micrograd explain "x*x + x" x=3')
     print(f'               micrograd draw "{NEURON}" {NEURON_ARGS} -o neuron.png')
 
@@ -505,17 +531,17 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Hinge loss + 1e-4 L2, SGD with lr 1.0 decaying linearly to 0.1, {args.steps} full-batch steps.\n")
     history = fit(model, X, y, loss="hinge", steps=args.steps, progress=True, seed=CLASSIC_SEED)
     print(f"\nloss {history.loss[-1]:.4f}, training accuracy {accuracy(model, X, y):.0%}")
-    written.append(
-        decision_boundary(model, X, y, out_dir / "moons_boundary.png", title="moons: decision boundary")
-    )
-    written.append(loss_curve(history, out_dir / "moons_loss.png", title="moons: hinge loss + L2"))
-    model_path = out_dir / "moons_model.json"
+    boundary, curve, model_path = others
+    written.append(decision_boundary(model, X, y, boundary, title="moons: decision boundary"))
+    written.append(loss_curve(history, curve, title="moons: hinge loss + L2"))
     model.save(model_path)
     written.append(model_path)
 
     _heading(f"Files written ({time.perf_counter() - started:.0f} s)")
     for path in written:
         print(f"  {path}  ({path.stat().st_size:,} bytes)")
+    if not graphs:
+        print(f"(the graphs and the backprop page need Graphviz's `dot`: {dot_install_command()})")
     print("\nNext: micrograd train spiral --hidden 32,32 --optimizer adam --lr 0.05 --plot spiral.png")
     return 0
 
@@ -524,6 +550,36 @@ def _describe(model: Any) -> str:
     """'MLP 2-16-16-1 (relu)': the layer sizes, not every neuron's repr."""
     hidden = model.activation if len(model.nouts) > 1 else "no hidden layer"
     return f"MLP {'-'.join(str(n) for n in [model.nin, *model.nouts])} ({hidden})"
+
+
+def _dash_expression_tip(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """For draw or explain with an expression that argparse would take for an option ("-x*y"): the
+    error, with the same command written with its options first and the expression after ``--``."""
+    if not argv or argv[0] not in ("draw", "explain") or "--" in argv:
+        return None
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    options = commands[argv[0]]._option_string_actions
+    option_tokens: list[str] = []
+    positionals: list[str] = []
+    tokens = iter(argv[1:])
+    for token in tokens:
+        name = token.split("=", 1)[0]
+        matches = [o for o in options if o == name or (name.startswith("--") and o.startswith(name))]
+        if len(matches) != 1:
+            positionals.append(token)
+            continue
+        option_tokens.append(token)
+        if "=" not in token and options[matches[0]].nargs != 0:
+            option_tokens.extend(list(itertools.islice(tokens, 1)))  # the option's value
+    # argparse reads a leading '-' as an option, unless the argument is a negative number or has a space
+    expression = positionals[0] if positionals else ""
+    if not expression.startswith("-") or " " in expression or _NEGATIVE_NUMBER.match(expression):
+        return None
+    command = shlex.join([PROG, argv[0], *option_tokens, "--", *positionals])
+    return (
+        f"{PROG} {argv[0]}: error: the expression {expression!r} starts with '-', which reads as an "
+        f"option; put it after --:  {command}"
+    )
 
 
 def _heading(text: str) -> None:
@@ -536,6 +592,11 @@ def _heading(text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    tip = _dash_expression_tip(parser, argv)
+    if tip:  # argparse would say only "unrecognized arguments: -x*y"
+        print(tip, file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
         parser.print_help(sys.stderr)

@@ -40,8 +40,10 @@ from typing import Any
 
 try:
     import numpy as np
-except ImportError as exc:  # pragma: no cover - numpy ships with the 'fast' extra
-    raise ImportError("micrograd.compile needs numpy: pip install 'micrograd[fast]'") from exc
+except ImportError as exc:  # pragma: no cover - numpy is a dependency of the package
+    raise ImportError(
+        "micrograd.compile needs numpy, a dependency of micrograd-classroom missing here: pip install numpy"
+    ) from exc
 
 from micrograd import losses
 from micrograd.engine import RULES, Value, is_grad_enabled, no_grad, topological_order, total

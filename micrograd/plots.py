@@ -1,6 +1,6 @@
-"""Pictures of training: a classifier's decision boundary and its loss curve (matplotlib, optional).
+"""Pictures of training: a classifier's decision boundary and its loss curve (matplotlib).
 
-matplotlib is imported inside each function (the ``plot`` extra), and figures are drawn on the
+matplotlib is imported inside each function (importing micrograd stays quick), and figures are drawn on the
 Agg canvas directly, so a plot never changes the backend of a notebook or a GUI session. Files are
 written atomically, by their suffix: .png, .svg or .pdf.
 """
@@ -33,7 +33,9 @@ def new_figure(width: float = 6.0, height: float = 5.0) -> Figure:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise ImportError("plots need matplotlib: pip install 'micrograd[plot]'") from exc
+        raise ImportError(
+            "plots need matplotlib, a dependency of micrograd-classroom missing here: pip install matplotlib"
+        ) from exc
     figure = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(figure)
     return figure

@@ -30,6 +30,7 @@ import graphviz
 
 from micrograd.engine import Value, topological_order
 from micrograd.files import write_atomic
+from micrograd.install import dot_install_hint
 
 RENDER_FORMATS = ("svg", "png", "pdf")
 # dot lays out up to this many nodes per max_nodes (op nodes and the hidden nodes of long edges count):
@@ -58,12 +59,6 @@ ACTIVATION_OPS = ("tanh", "relu", "sigmoid")
 # Operand roles worth writing on the edges: where the order of the operands changes the result.
 _EDGE_LABELS = {"-": ("+", "\u2212"), "/": ("num", "den"), "**": ("base", "exp")}
 
-INSTALL_HINT = (
-    "Install Graphviz with:  sudo apt-get install -y graphviz   (or run `make demo`, which installs it), "
-    "then check that `dot -V` works."
-)
-
-
 class GraphvizNotFound(RuntimeError):
     """Graphviz's ``dot`` program is not installed, so a graph cannot be turned into an image."""
 
@@ -75,13 +70,14 @@ class Graph(graphviz.Digraph):
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
         if shutil.which("dot") is None:
             raise GraphvizNotFound(
-                f"Graphviz's `dot` program is not on the PATH, so the graph cannot be drawn. {INSTALL_HINT}"
+                "Graphviz's `dot` program is not on the PATH, so the graph cannot be drawn. "
+                + dot_install_hint()
             )
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound as exc:
             raise GraphvizNotFound(
-                f"Graphviz's `dot` program could not be run ({exc}). {INSTALL_HINT}"
+                f"Graphviz's `dot` program could not be run ({exc}). {dot_install_hint()}"
             ) from exc
 
 
