@@ -384,7 +384,7 @@ def _outputs(loss: str, classes: int) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from micrograd.plots import PLOT_FORMATS
+    from micrograd.plots import PLOT_FORMATS, check_matplotlib
 
     plot = _suffix(args.plot, PLOT_FORMATS, "--plot") if args.plot else None
     loss_plot = _suffix(args.loss_plot, PLOT_FORMATS, "--loss-plot") if args.loss_plot else None
@@ -392,6 +392,8 @@ def _train(args: argparse.Namespace) -> int:
     for path in (plot, loss_plot, save):
         if path is not None:
             check_writable(path)  # before training, not after it
+    if plot is not None or loss_plot is not None:
+        check_matplotlib()
     if args.dataset == "digits" and args.samples is not None:
         raise UsageError("--samples: digits has a fixed size (1797 images); drop --samples")
     # every option left out takes the dataset's default
@@ -479,7 +481,9 @@ def _compiled_fit() -> Callable[..., Any]:
     try:
         import numpy  # noqa: F401
     except ImportError:
-        raise EnvironmentProblem("--compile needs numpy: pip install 'micrograd[fast]'") from None
+        raise EnvironmentProblem(
+            "--compile needs numpy, a dependency of micrograd-classroom missing here: pip install numpy"
+        ) from None
     from micrograd.compile import fit_compiled
 
     return fit_compiled
@@ -489,7 +493,7 @@ def _demo(args: argparse.Namespace) -> int:
     from micrograd.data import make_moons
     from micrograd.explain import explain, node_names
     from micrograd.nn import MLP
-    from micrograd.plots import decision_boundary, loss_curve
+    from micrograd.plots import check_matplotlib, decision_boundary, loss_curve
     from micrograd.training import accuracy, fit
     from micrograd.viz import render
 
@@ -498,6 +502,7 @@ def _demo(args: argparse.Namespace) -> int:
     others = [out_dir / name for name in DEMO_OTHER_FILES]
     for path in graphs + others:
         check_writable(path)  # before the tour: a bad --out costs nothing
+    check_matplotlib()
     if not has_dot():  # no Python package ships `dot`: the tour goes on without the pictures it draws
         print(f"Graphviz's `dot` is not installed, so {', '.join(p.name for p in graphs)} are skipped.")
         print(dot_install_hint())

@@ -206,7 +206,7 @@ def load_digits(seed: int = 0) -> Dataset:
     ``pip install 'micrograd-classroom[digits]'``.
     """
     rng = make_rng(seed)
-    require("sklearn", "load_digits (scikit-learn ships the digits images)", "digits")
+    require("sklearn", "load_digits", "digits", package="scikit-learn")  # it ships the images
     from sklearn.datasets import load_digits as sklearn_digits
 
     digits = sklearn_digits()

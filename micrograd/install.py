@@ -19,7 +19,7 @@ DISTRIBUTION = "micrograd-classroom"
 
 
 class MissingPackage(ImportError):
-    """An optional package is not installed; the message names the feature and the command that installs it."""
+    """An optional package is missing; the message names the feature and the command that installs it."""
 
 
 def pip_install(extra: str | None = None) -> str:
@@ -27,13 +27,16 @@ def pip_install(extra: str | None = None) -> str:
     return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
 
 
-def require(module: str, feature: str, extra: str) -> ModuleType:
-    """``import module``, or a MissingPackage saying that ``feature`` needs it and which extra brings it."""
+def require(module: str, feature: str, extra: str, package: str | None = None) -> ModuleType:
+    """``import module``, or a MissingPackage saying that ``feature`` needs it and which extra brings it.
+
+    ``package`` is the name it is installed by, when that is not the module's (scikit-learn: sklearn).
+    """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        top = module.split(".")[0]
-        raise MissingPackage(f"{feature} needs {top}, which is not installed: {pip_install(extra)}") from exc
+        name = package or module.split(".")[0]
+        raise MissingPackage(f"{feature} needs {name}, which is not installed: {pip_install(extra)}") from exc
 
 
 def dot_install_command(

@@ -27,15 +27,22 @@ _REGION_COLORS = ["#a5d8ff", "#ffc9c9", "#b2f2bb", "#ffec99", "#d0bfff", "#ffd8a
 _POINT_COLORS = ["#1c7ed6", "#e03131", "#2f9e44", "#f08c00", "#7048e8", "#e8590c", "#0c8599", "#ae3ec9"]
 
 
-def new_figure(width: float = 6.0, height: float = 5.0) -> Figure:
-    """A Figure of ``width`` x ``height`` inches on its own Agg canvas: pyplot's backend is left alone."""
+def check_matplotlib() -> None:
+    """Raise now the ImportError a plot would raise later: for work that runs long before it draws."""
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        import matplotlib  # noqa: F401
     except ImportError as exc:
         raise ImportError(
             "plots need matplotlib, a dependency of micrograd-classroom missing here: pip install matplotlib"
         ) from exc
+
+
+def new_figure(width: float = 6.0, height: float = 5.0) -> Figure:
+    """A Figure of ``width`` x ``height`` inches on its own Agg canvas: pyplot's backend is left alone."""
+    check_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(figure)
     return figure

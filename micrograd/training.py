@@ -57,9 +57,9 @@ class TrainingDiverged(ArithmeticError):
 
     def __init__(self, step: int, steps: int, reason: str, lr: float | None, history: History) -> None:
         self.step, self.steps, self.reason, self.lr, self.history = step, steps, reason, lr, history
-        with_lr = f" with learning rate {lr:g}" if lr is not None else ""
+        with_lr = f" (learning rate {lr:g})" if lr is not None else ""
         super().__init__(
-            f"training diverged at step {step} of {steps}: {reason}{with_lr}; lower the learning rate"
+            f"training diverged at step {step} of {steps}{with_lr}: {reason}; lower the learning rate"
         )
 
 
@@ -254,9 +254,7 @@ def run_steps(
                 if k == 0:  # no update yet: the data or the model overflows, not the step size
                     raise
                 raise _diverged(k, steps, str(exc), history) from exc
-            if not history.loss and not math.isfinite(loss_value):  # no update yet: not the step size
-                raise ValueError(f"the loss of the first step is {loss_value}, before any update: check the data")
-            why = _divergence(loss_value, history.loss[0]) if history.loss else ""
+            why = _divergence(loss_value, history.loss[0] if history.loss else loss_value)
             if why:
                 history.loss.append(loss_value)
                 raise _diverged(k, steps, why, history)
@@ -277,7 +275,7 @@ def run_steps(
 
 
 def _divergence(loss: float, first: float) -> str:
-    """Why ``loss`` shows divergence ('' when it does not): not finite, or grown past DIVERGENCE x ``first``."""
+    """Why ``loss`` shows divergence ('' if it does not): not finite, or grown past DIVERGENCE x ``first``."""
     if not math.isfinite(loss):
         return f"the loss is {loss}"
     if abs(loss) > DIVERGENCE * max(abs(first), 1.0):
