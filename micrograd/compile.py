@@ -106,6 +106,16 @@ VECTORIZED: dict[str, Vectorized] = {
 SEGMENT_SUMS = ("linear", "sum")  # n-ary ops, run by _SegmentSum
 
 
+def vectorized(key: str) -> Vectorized | None:
+    """The op's array form: this table's, else the numpy form an op defined with defop carries."""
+    if key in VECTORIZED:
+        return VECTORIZED[key]
+    form = RULES[key].numpy if key in RULES else None
+    if form is None:
+        return None
+    return Vectorized(form.forward, form.local, form.refuses, local_can_blow_up=RULES[key].singular)
+
+
 # ----------------------------------------------------------------------------------------------
 # Scheduling: which nodes run, with which operands, at which level.
 
@@ -303,7 +313,8 @@ class _Elementwise(_Group):
     """A unary or binary op: out[i] = f(a[i], b[i]), operand j of every node gathered as column j."""
 
     def _gather(self, operands: list[Operands], slot_of: Callable[[Any], int], needs_grad: Array) -> bool:
-        op = VECTORIZED[self.key]
+        op = vectorized(self.key)
+        assert op is not None  # _build refused ops without one
         self.forward_fn, self.local_fn = op.forward, op.local_rule(self.key)
         self.refuses, self.guard_local = op.refuses, op.local_can_blow_up
         self.columns = [np.array([slot_of(x) for x in column], dtype=np.intp) for column in zip(*operands)]
@@ -532,7 +543,7 @@ class CompiledStep:
     def _build(self, root: Value, input_nodes: list[list[Value]], aux_nodes: list[Value]) -> None:
         plan = schedule(root, keep=aux_nodes)
         for node in plan.run:
-            if plan.key[node] not in VECTORIZED and plan.key[node] not in SEGMENT_SUMS:
+            if plan.key[node] not in SEGMENT_SUMS and vectorized(plan.key[node]) is None:
                 raise NotImplementedError(
                     f"compile: op {plan.key[node]!r} has no vectorized form in micrograd.compile"
                 )

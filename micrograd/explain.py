@@ -175,12 +175,16 @@ def _local_grads(node: Value, upstream: float) -> tuple[float | None, ...]:
 def explain(root: Value) -> Explanation:
     """Run ``root``'s backward pass node by node, exactly as ``root.backward()``, recording each step.
 
-    Gradients accumulate into ``.grad`` as with ``backward()``: zero them first for a clean pass.
+    The explanation is of ONE pass: every ``.grad`` in the graph is set to 0 first, so explaining
+    twice, or after ``backward()``, shows the same steps, and afterwards ``.grad`` holds what a single
+    ``backward()`` from zero gives.
     """
     if not isinstance(root, Value):
         raise TypeError(f"explain: root must be a Value, got {type(root).__name__} {root!r}")
     order = topological_order(root)  # every node: names, and the positions draw_dot's ids use
     names = _names(order)
+    for node in order:  # one pass from zero, whatever .grad held before
+        node.grad = 0.0
     root.grad = 1.0
     start = {node: node.grad for node in order}
     reached: set[Value] = {root}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from micrograd.data import check_count, make_rng
-from micrograd.engine import Value, affine
+from micrograd.engine import Value, affine, affine_layer
 from micrograd.files import write_atomic
 from micrograd.install import require
 
@@ -262,6 +262,9 @@ class Layer(Module):
         kwargs.setdefault("fan_out", self.nout)
         self.neurons = [Neuron(nin, name=f"{name}.N{j}", **kwargs) for j in range(self.nout)]
         self.activation = self.neurons[0].activation
+        self._fused = self.neurons[0].fused
+        self._neuron_params = [n._params for n in self.neurons]
+        self._activation_key = None if self.activation == "linear" else self.activation
 
     def __call__(self, x: Sequence[Input]) -> Output:
         outs = self._forward(_inputs(x, self.nin, f"Layer {self.name}"))
@@ -269,6 +272,8 @@ class Layer(Module):
 
     def _forward(self, x: Sequence[Input]) -> list[Value]:
         x = tuple(x)  # one inputs tuple shared by every neuron's linear node
+        if self._fused:  # the nodes of n._forward(x) for each neuron, built in one loop
+            return affine_layer(self._neuron_params, x, self._activation_key)
         return [n._forward(x) for n in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
