@@ -1,11 +1,13 @@
 """Run the smoke suite (tests/smoke) under every Python 3.10 to 3.13 on this machine; `make test` calls it.
 
-Each interpreter gets a small virtual environment of its own, made once: pytest and the core's two
-pure-Python packages (graphviz, tqdm). The source is read from this checkout (PYTHONPATH), so no
-build is needed. A version that is not installed is reported, not passed over in silence.
-Exit status 1 when the suite fails under any interpreter that was found.
+The suite needs pytest and the core's two pure-Python packages (graphviz, tqdm): they are installed
+once into one folder (by this interpreter's pip, as wheels that run on 3.10 and later), and each
+interpreter gets a bare virtual environment (no pip, no other package) that sees that folder through
+a .pth file. The source is read from this checkout (PYTHONPATH), so no build is needed. A version
+that is not installed is reported, not passed over in silence. Exit status 1 when the suite fails
+under any interpreter that was found.
 
-    python tests/smoke/run.py [VENVS_DIR]      (default: .venv/smoke)
+    python tests/smoke/run.py [DIR]      (default: .venv/smoke)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 PACKAGES = ("pytest", "graphviz", "tqdm")  # what the suite imports: no torch, numpy or matplotlib
+BACKPORTS = ("exceptiongroup", "tomli")  # pytest's own needs on 3.10
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
 
 
@@ -54,23 +57,41 @@ def _reports(python: str, version: str) -> bool:
     return result.returncode == 0 and result.stdout.strip() == version
 
 
-def environment(python: str, version: str, root: Path) -> Path:
-    """The suite's virtual environment for ``version`` (made and filled the first time); its python."""
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True)  # pip's notes only if it fails
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
+
+
+def shared_packages(root: Path) -> Path:
+    """The folder holding PACKAGES (made the first time): pure-Python wheels, chosen for the oldest Python."""
+    site = root / "site"
+    ready = root / ".site-ready"
+    wanted = " ".join(PACKAGES + BACKPORTS)
+    if ready.exists() and ready.read_text() == wanted and site.is_dir():
+        return site
+    shutil.rmtree(site, ignore_errors=True)
+    # pip picks wheels for the oldest version but reads the markers with its own Python's: name the
+    # backports pytest needs before 3.11 itself (later versions import neither)
+    _run(
+        [sys.executable, "-m", "pip", "install", "-q", "--target", str(site), "--python-version", VERSIONS[0]]
+        + ["--only-binary=:all:", *PACKAGES, *BACKPORTS]
+    )
+    ready.write_text(wanted)
+    return site
+
+
+def environment(python: str, version: str, root: Path, site: Path) -> Path:
+    """A bare venv of ``python`` that sees ``site`` (made the first time); returns its python."""
     venv = root / version
-    ready = venv / ".smoke-ready"
-    wanted = f"{python}\n{' '.join(PACKAGES)}\n"
     bin_python = venv / "bin" / "python"
-    if ready.exists() and ready.read_text() == wanted and bin_python.exists():
+    link = venv / "lib" / f"python{version}" / "site-packages" / "smoke.pth"
+    if link.exists() and link.read_text() == f"{site}\n" and (venv / ".made-by").read_text() == python:
         return bin_python
     shutil.rmtree(venv, ignore_errors=True)
-    for command in (
-        [python, "-m", "venv", str(venv)],
-        [str(bin_python), "-m", "pip", "install", "-q", *PACKAGES],
-    ):
-        result = subprocess.run(command, capture_output=True, text=True)  # pip's notes only if it fails
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
-    ready.write_text(wanted)
+    _run([python, "-m", "venv", "--without-pip", str(venv)])
+    link.write_text(f"{site}\n")
+    (venv / ".made-by").write_text(python)
     return bin_python
 
 
@@ -87,7 +108,7 @@ def main(argv: list[str]) -> int:
             continue
         started = time.perf_counter()
         try:
-            venv_python = environment(python, version, root)
+            venv_python = environment(python, version, root, shared_packages(root))
         except RuntimeError as exc:
             failed = True
             print(exc)
