@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from micrograd import __version__
 from micrograd.files import check_writable
-from micrograd.install import dot_install_command, dot_install_hint, has_dot
+from micrograd.install import dot_install_command, dot_install_hint, has_dot, missing_dependency
 from micrograd.parser import ExpressionError, build
 
 PROG = "micrograd"
@@ -481,9 +481,7 @@ def _compiled_fit() -> Callable[..., Any]:
     try:
         import numpy  # noqa: F401
     except ImportError:
-        raise EnvironmentProblem(
-            "--compile needs numpy, a dependency of micrograd-classroom missing here: pip install numpy"
-        ) from None
+        raise EnvironmentProblem(missing_dependency("numpy", "--compile")) from None
     from micrograd.compile import fit_compiled
 
     return fit_compiled

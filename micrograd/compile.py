@@ -41,9 +41,9 @@ from typing import Any
 try:
     import numpy as np
 except ImportError as exc:  # pragma: no cover - numpy is a dependency of the package
-    raise ImportError(
-        "micrograd.compile needs numpy, a dependency of micrograd-classroom missing here: pip install numpy"
-    ) from exc
+    from micrograd.install import missing_dependency
+
+    raise ImportError(missing_dependency("numpy", "micrograd.compile")) from exc
 
 from micrograd import losses
 from micrograd.engine import RULES, Value, is_grad_enabled, no_grad, topological_order, total

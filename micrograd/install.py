@@ -27,6 +27,11 @@ def pip_install(extra: str | None = None) -> str:
     return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
 
 
+def missing_dependency(package: str, feature: str) -> str:
+    """The message for a dependency of the package that is not installed (a broken or partial install)."""
+    return f"{feature} needs {package}, a dependency of {DISTRIBUTION} missing here: pip install {package}"
+
+
 def require(module: str, feature: str, extra: str, package: str | None = None) -> ModuleType:
     """``import module``, or a MissingPackage saying that ``feature`` needs it and which extra brings it.
 

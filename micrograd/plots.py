@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from micrograd.data import check_count, check_dataset
 from micrograd.engine import Value, no_grad
 from micrograd.files import write_atomic
+from micrograd.install import missing_dependency
 from micrograd.training import History, class_indices, predict
 
 if TYPE_CHECKING:
@@ -32,9 +33,7 @@ def check_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError as exc:
-        raise ImportError(
-            "plots need matplotlib, a dependency of micrograd-classroom missing here: pip install matplotlib"
-        ) from exc
+        raise ImportError(missing_dependency("matplotlib", "a plot")) from exc
 
 
 def new_figure(width: float = 6.0, height: float = 5.0) -> Figure:

@@ -91,7 +91,7 @@ def test_pictures_without_matplotlib_fail_in_one_line_before_any_work(tmp_path, 
     assert result.returncode == 1
     assert result.stdout == ""  # no training, no tour
     assert result.stderr.strip().splitlines() == [
-        f"micrograd {args[0]}: error: plots need matplotlib, "
+        f"micrograd {args[0]}: error: a plot needs matplotlib, "
         "a dependency of micrograd-classroom missing here: pip install matplotlib"
     ]
     assert not list(tmp_path.glob("*.png")) and not list(tmp_path.glob("out/*"))
