@@ -96,7 +96,7 @@ def environment(python: str, version: str, root: Path, site: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    root = Path(argv[0]) if argv else REPO / ".venv" / "smoke"
+    root = (Path(argv[0]) if argv else REPO / ".venv" / "smoke").resolve()  # the .pth needs it absolute
     print(f"\nSmoke suite (tests/smoke: no torch, numpy or matplotlib) under Python {', '.join(VERSIONS)}:")
     lines, failed = [], False
     for version in VERSIONS:
@@ -127,7 +127,8 @@ def main(argv: list[str]) -> int:
             "no:cacheprovider",
         ]
         result = subprocess.run([*command, "tests/smoke"], cwd=REPO, env=env, capture_output=True, text=True)
-        summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1].strip("= ")
+        said = result.stdout.strip().splitlines() or result.stderr.strip().splitlines() or ["(no output)"]
+        summary = said[-1].strip("= ")
         seconds = time.perf_counter() - started
         if result.returncode != 0:
             failed = True
