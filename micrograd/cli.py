@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 from micrograd import __version__
 from micrograd.files import check_writable
 from micrograd.install import dot_install_command, dot_install_hint, has_dot, missing_dependency
+from micrograd.nn import MAX_LAYERS, MAX_PARAMETERS
 from micrograd.parser import ExpressionError, build
 
 PROG = "micrograd"
@@ -66,6 +67,17 @@ TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
 # Pure Python builds a graph node per neuron and sample: 100,000 samples already take seconds a step.
 MAX_SAMPLES = 100_000
 MAX_STEPS = 10_000_000
+# What one training step may cost, so that a step takes seconds, not hours (and memory stays in the
+# hundreds of MB): the graph nodes it builds (each neuron's weighted sum and activation, for every
+# sample the step sees: about 2.5 us each) and the weight-times-input products inside them (about
+# 100 ns each). At either limit a step took 5 to 6 s on the 2-core development machine
+# (moons --samples 12500 --val 0.2 --hidden 79: 4.8 s; moons --samples 188 --hidden 512,512: 5.9 s).
+MAX_NODES_PER_STEP = 2_000_000
+MAX_PRODUCTS_PER_STEP = 50_000_000
+# --compile traces a batch once, which costs far more per product (about 3 us and 110 bytes each,
+# for the index arrays of the segment sums): this many is about 20 s and 700 MB.
+MAX_TRACED_PRODUCTS = 5_000_000
+MAX_HIDDEN_LAYERS = MAX_LAYERS - 1  # a saved model has at most MAX_LAYERS, the output layer included
 
 # argparse reads an argument that starts with '-' as an option unless it looks like a negative number
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
@@ -135,8 +147,14 @@ def _layer_sizes(text: str) -> list[int]:
     """'16,16' -> [16, 16]; '' or 'none' -> [] (no hidden layer: a linear model)."""
     if text.strip().lower() in ("", "none"):
         return []
+    parts = text.split(",")
+    if len(parts) > MAX_HIDDEN_LAYERS:
+        raise argparse.ArgumentTypeError(
+            f"{len(parts):,} hidden layers; use at most {MAX_HIDDEN_LAYERS} "
+            f"(a model has at most {MAX_LAYERS})"
+        )
     sizes = []
-    for part in text.split(","):
+    for part in parts:
         try:
             size = int(part)
         except ValueError:
@@ -425,7 +443,9 @@ def _train(args: argparse.Namespace) -> int:
             X, y, X_val, y_val = train_val_split(X, y, val_fraction=args.val, seed=args.seed)
         except ValueError as exc:
             raise UsageError(f"--val {args.val}: {exc}") from None
+    _check_classes(args, y, X_val)
     nouts = [*args.hidden, _outputs(loss, classes)]
+    _check_step_size(len(X[0]), nouts, args.batch_size, len(X), len(X_val), args.compile)
     model = MLP(len(X[0]), nouts, activation=args.activation, init=args.init, seed=args.seed)
     held_out = f", {len(X_val)} held out" if X_val else ""
     print(
@@ -475,6 +495,60 @@ def _train(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _check_classes(args: argparse.Namespace, y: Sequence[int], X_val: Sequence[object]) -> None:
+    """Refuse a training set of one class (a tiny --samples, or what --val leaves): nothing to learn."""
+    present = sorted(set(y))
+    if len(present) > 1:
+        return
+    held_out = f" --val {args.val} (holding {len(X_val)} out)" if X_val else ""
+    size = f"{len(y)} sample{'' if len(y) == 1 else 's'}"
+    raise UsageError(
+        f"{args.dataset} --samples {args.samples}{held_out}: the training set is {size}, all of class "
+        f"{present[0]}; a classifier needs samples of at least two classes: use more --samples "
+        f"(the default is {CLASSIC_SAMPLES})"
+    )
+
+
+def _check_step_size(
+    nin: int, nouts: Sequence[int], batch_size: int | None, n_train: int, n_val: int, compiled: bool
+) -> None:
+    """Refuse, before anything is built, a run whose every step would take minutes (or whose model
+    no file may hold): the figure, the limit, and which options bring it down."""
+    sizes = [nin, *nouts]
+    parameters = sum(nouts[i] * (sizes[i] + 1) for i in range(len(nouts)))
+    # per sample: a weighted-sum node per neuron, and an activation node in each hidden layer
+    nodes = sum(nouts[:-1]) * 2 + nouts[-1]
+    batch = min(batch_size or n_train, n_train)
+    samples = batch + n_val  # the held-out set is evaluated after every step
+    seen = f"{samples:,} samples"
+    if n_val:
+        seen += f": a batch of {batch:,} and the {n_val:,} held out, evaluated after every step"
+    shape = "-".join(str(n) for n in sizes)
+    fixes = f"use a smaller --batch-size{' or --val' if n_val else ''}, fewer --samples or smaller --hidden"
+    if samples * nodes > MAX_NODES_PER_STEP:
+        raise UsageError(
+            f"a step would build {samples * nodes:,} graph nodes ({nodes:,} in an MLP {shape} for each of "
+            f"{seen}), more than the limit of {MAX_NODES_PER_STEP:,}; {fixes}"
+        )
+    if samples * parameters > MAX_PRODUCTS_PER_STEP:
+        raise UsageError(
+            f"a step would multiply {samples * parameters:,} weights by inputs ({parameters:,} parameters of "
+            f"an MLP {shape} for each of {seen}), more than the limit of {MAX_PRODUCTS_PER_STEP:,}; {fixes}"
+        )
+    if compiled and batch * parameters > MAX_TRACED_PRODUCTS:
+        raise UsageError(
+            f"--compile would trace {batch * parameters:,} weight-by-input products ({parameters:,} "
+            f"parameters of an MLP {shape} for each of the {batch:,} samples of a batch), more than the "
+            f"limit of {MAX_TRACED_PRODUCTS:,} (tracing takes about 3 us and 110 bytes each); "
+            "drop --compile, or use a smaller --batch-size or --hidden"
+        )
+    if parameters > MAX_PARAMETERS:
+        raise UsageError(
+            f"an MLP {shape} has {parameters:,} parameters, more than the {MAX_PARAMETERS:,} a saved model "
+            "may hold; use smaller --hidden"
+        )
 
 
 def _compiled_fit() -> Callable[..., Any]:

@@ -46,6 +46,7 @@ except ImportError as exc:  # pragma: no cover - numpy is a dependency of the pa
     raise ImportError(missing_dependency("numpy", "micrograd.compile")) from exc
 
 from micrograd import losses
+from micrograd.data import as_list
 from micrograd.engine import RULES, Value, is_grad_enabled, no_grad, topological_order, total
 
 Array = Any  # numpy.ndarray; kept loose so type hints need no numpy stubs
@@ -124,10 +125,13 @@ _ADDITIVE = ("+", "sum")
 
 def _op_key(node: Value) -> str:
     """The node's key in RULES ('pow' for a ** b with b a Value: its name is '**' too)."""
-    name = node._op
-    if name == "**" and isinstance(node.operands()[1], Value):
-        return "pow"
-    return name
+    key = node._rule.key
+    if not key:
+        raise NotImplementedError(
+            f"compile: the node {node._op!r} was made the classic way (Value(data, children, op) with a "
+            "_backward closure), so there is no rule to vectorize; define the op with micrograd.defop"
+        )
+    return key
 
 
 @dataclass
@@ -765,8 +769,12 @@ def fit_compiled(
     """
     from micrograd import training
 
+    X, y = as_list(X), as_list(y)
+    if validation is not None:
+        validation = (as_list(validation[0]), as_list(validation[1]))
     classes = training.check_run(X, y, steps, seed)
     training.check_batching(batch_size, validation)
+    training.check_parameters(model.parameters(), "fit_compiled")
     with no_grad():
         first = model(X[0])
     k = 1 if isinstance(first, Value) else len(first)

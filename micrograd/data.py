@@ -12,6 +12,7 @@ import math
 import random
 from collections.abc import Callable, Iterator, Sequence
 from numbers import Integral, Real
+from typing import Any
 
 from micrograd.install import require
 
@@ -53,8 +54,8 @@ def _coordinates(point: object, name: str) -> list[float]:
 
 
 def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
-    if n == 1:
-        return [start]
+    if n <= 1:
+        return [start] * n  # no points (a class with no samples, as in make_circles(1)) or one
     step = (stop - start) / (n - 1 if endpoint else n)
     return [start + i * step for i in range(n)]
 
@@ -76,7 +77,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Datas
     rng = make_rng(seed)
     n_top = n // 2
     n_bottom = n - n_top
-    top = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_top)] if n_top else []
+    top = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_top)]
     bottom = [[1.0 - math.cos(t), 0.5 - math.sin(t)] for t in _linspace(0.0, math.pi, n_bottom)]
     points = _jitter(top + bottom, noise, rng)
     return _shuffled(points, [0] * n_top + [1] * n_bottom, rng)
@@ -224,6 +225,15 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 }
 
 
+def as_list(x: Any) -> Any:
+    """A numpy array (what scikit-learn's datasets give) as nested Python lists of floats and ints;
+    anything else as it is. Every function that takes a dataset reads its arguments through this."""
+    tolist = getattr(x, "tolist", None)
+    if callable(tolist) and hasattr(x, "shape") and not isinstance(x, (str, bytes)):
+        return tolist()
+    return x
+
+
 def check_dataset(X: Sequence[object], y: Sequence[object]) -> int:
     """The number of samples, if ``X`` and ``y`` are lists of the same, non-zero length."""
     if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
@@ -241,6 +251,7 @@ def train_val_split(
     X: Sequence[Point], y: Sequence[int], val_fraction: float = 0.2, seed: int = 0
 ) -> tuple[list[Point], list[int], list[Point], list[int]]:
     """Shuffle, then hold out ``round(val_fraction * n)`` samples: ``X_train, y_train, X_val, y_val``."""
+    X, y = as_list(X), as_list(y)
     n = check_dataset(X, y)
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, Real) or not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be a number in (0, 1), got {val_fraction!r}")
@@ -260,6 +271,7 @@ def batches(
     X: Sequence[Point], y: Sequence[int], batch_size: int, seed: int = 0, shuffle: bool = True
 ) -> Iterator[tuple[list[Point], list[int]]]:
     """One epoch of minibatches ``(X_batch, y_batch)`` in a seeded random order; the last may be smaller."""
+    X, y = as_list(X), as_list(y)
     n = check_dataset(X, y)
     size = check_count(batch_size, "batch_size")
     order = list(range(n))

@@ -259,10 +259,10 @@ class Op:
         except OverflowError:
             out = math.inf
         if out - out != 0.0:  # inf or NaN
-            if any(x != x for x in data):
+            if any(x - x != 0.0 for x in data):
                 raise ValueError(
-                    f"{self.describe(data)}: an operand is NaN (was a NaN assigned to .data?); every value "
-                    "in a graph must be a finite number"
+                    f"{self.describe(data)}: an operand is not finite (was it assigned to .data?); every "
+                    "value in a graph must be a finite number"
                 )
             if out != out:
                 raise DomainError(f"{self.describe(data)}: the result is undefined (NaN)")
@@ -412,9 +412,11 @@ class Value:
         self._rule = LEAF
         self._a: Any = None  # operands: a node or a number each for unary and binary ops;
         self._b: Any = None  # tuples for n-ary ops
+        children: tuple[Value, ...] = ()
         if isinstance(_children, str):  # Value(2.0, "a"): the label as the second argument
-            _children, label = (), label or _children
-        children = tuple(_children)
+            label = label or _children
+        else:
+            children = tuple(_children)
         if children:
             for i, child in enumerate(children):
                 if not isinstance(child, Value):
@@ -843,6 +845,16 @@ def affine(params: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
         net = _weighted_sum(params, inputs)
     if not math.isfinite(net):
         _linear_operands(params, inputs)
+        for what, group in (("weight", params), ("input", inputs)):
+            for i, x in enumerate(group):
+                value = _data(x)
+                if value - value != 0.0:
+                    name = "bias" if group is params and i == len(params) - 1 else f"{what} {i}"
+                    label = f" ({x.label})" if isinstance(x, Value) and x.label else ""
+                    raise ValueError(
+                        f"linear: {name}{label} is {value!r} (was it assigned to .data?); every value in a "
+                        "graph must be a finite number"
+                    )
         raise OverflowError("linear: the weighted sum overflows a float (|x| > 1.8e308)")
     return _node(RULES["linear"], net, params, inputs)
 
@@ -863,7 +875,9 @@ def _weighted_sum(params: Sequence[Any], inputs: Sequence[Any]) -> float:
     return net
 
 
-def _linear_operands(params: Sequence[object], inputs: Sequence[object]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+def _linear_operands(
+    params: Sequence[object], inputs: Sequence[object]
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """The operands with every constant as an exact float, or a TypeError naming a bad one."""
     checked_params: list[Any] = []
     for i, w in enumerate(params):
@@ -874,7 +888,9 @@ def _linear_operands(params: Sequence[object], inputs: Sequence[object]) -> tupl
             raise TypeError(f"linear: {name} must be a Value, got {type(w).__name__} {w!r}")
         else:
             checked_params.append(_number(w, f"linear: {name}"))
-    checked_inputs = [x if isinstance(x, Value) else _number(x, f"linear: input {i}") for i, x in enumerate(inputs)]
+    checked_inputs = [
+        x if isinstance(x, Value) else _number(x, f"linear: input {i}") for i, x in enumerate(inputs)
+    ]
     return tuple(checked_params), tuple(checked_inputs)
 
 
@@ -903,16 +919,18 @@ def affine_layer(
     return outs if act is None else [_apply1(act, net) for net in outs]
 
 
-def _affine_layer(params: Sequence[tuple[Any, ...]], inputs: tuple[Any, ...], act: Op | None, nodes_in: bool) -> list[Value]:
+def _affine_layer(
+    params: Sequence[tuple[Any, ...]], inputs: tuple[Any, ...], act: Op | None, nodes_in: bool
+) -> list[Value]:
     linear_rule = RULES["linear"]
     act_forward = act.forward if act is not None else None
     new = object.__new__
+    size = len(inputs) + 1
     outs = []
     for p in params:
-        if len(p) != len(inputs) + 1:
+        if len(p) != size:
             return [affine(q, inputs) for q in params]  # raises affine's message
-        bias = p[-1]
-        net = bias.data
+        net = p[-1].data
         if nodes_in:
             for w, x in zip(p, inputs):
                 net += w.data * x.data
@@ -922,14 +940,22 @@ def _affine_layer(params: Sequence[tuple[Any, ...]], inputs: tuple[Any, ...], ac
         if net - net != 0.0:
             affine(p, inputs)  # raises affine's message
         node = new(Value)
-        node.data, node.grad, node._rule, node._a, node._b = net, 0.0, linear_rule, p, inputs
-        if act is None:
+        node.data = net
+        node.grad = 0.0
+        node._rule = linear_rule
+        node._a = p
+        node._b = inputs
+        if act_forward is None:
             outs.append(node)
             continue
         out = new(Value)
-        out.data, out.grad, out._rule, out._a, out._b = act_forward(net), 0.0, act, node, None  # type: ignore[misc]
-        if out.data - out.data != 0.0:
-            act.evaluate((net,))  # raises the op's message
+        out.data = y = act_forward(net)
+        out.grad = 0.0
+        out._rule = act  # type: ignore[assignment]  # not None when act_forward is not
+        out._a = node
+        out._b = None
+        if y - y != 0.0:
+            act.evaluate((net,))  # type: ignore[union-attr]  # raises the op's message
         outs.append(out)
     return outs
 
@@ -945,7 +971,7 @@ def total(terms: Iterable[Operand]) -> Value:
     operands = tuple(x if x.__class__ is float or isinstance(x, Value) else _operand(x, rule) for x in terms)
     if not operands:
         raise ValueError("total: no terms to add; pass at least one Value or number")
-    data = [x.data if x.__class__ is not float else _number(x, "operand of sum") for x in operands]
+    data = [_number(x, "operand of sum") if x.__class__ is float else x.data for x in operands]  # type: ignore[union-attr]
     return _node(rule, rule.evaluate(data), operands)
 
 
@@ -1207,7 +1233,7 @@ def defop(
     the CLI's expressions. Before registering it, ``defop`` checks the derivative against central
     finite differences at ``points`` (a few defaults) and refuses a wrong one, saying where.
     """
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name[:1] == "_":
         raise ValueError(f"defop: the name must be a plain identifier such as 'sin', got {name!r}")
     if name in RULES or name in FUNCTIONS:
         raise ValueError(f"defop: there is already an op named {name!r}")
@@ -1215,13 +1241,18 @@ def defop(
         raise ValueError(f"defop: {name!r} is already an attribute of Value; choose another name")
     if not callable(forward) or not callable(local):
         raise TypeError(f"defop {name!r}: forward and local must be functions")
-    arity = _positional_count(forward, name, "forward")
+    # the local's arguments say how many operands there are: (a, out) or (a, b, out)
+    arity = _positional_count(local, name, "local") - 1
     if arity not in (1, 2):
-        raise ValueError(f"defop {name!r}: forward takes {arity} arguments; an op takes one or two operands")
-    if _positional_count(local, name, "local") != arity + 1:
         raise ValueError(
-            f"defop {name!r}: local takes the operands and out, {arity + 1} arguments, e.g. "
-            f"{'lambda a, out: (cos(a),)' if arity == 1 else 'lambda a, b, out: (b, a)'}"
+            f"defop {name!r}: local takes the operands and then out: 'lambda a, out: ...' for one operand, "
+            f"'lambda a, b, out: ...' for two; got {arity + 1} argument(s)"
+        )
+    forward_arity = _positional_count(forward, name, "forward")
+    if forward_arity not in (arity, -1):
+        raise ValueError(
+            f"defop {name!r}: forward takes {forward_arity} argument(s) but local's say the op has {arity} "
+            "operand(s)"
         )
     formulas = (formula,) if isinstance(formula, str) else tuple(formula or ())
     if formulas and len(formulas) != arity:
@@ -1248,10 +1279,15 @@ def check_op(name: str, points: Sequence[float] | Sequence[Sequence[float]] | No
 
 
 def _positional_count(f: Callable[..., Any], name: str, what: str) -> int:
+    """How many positional arguments ``f`` takes; -1 when Python cannot tell (some builtins)."""
     try:
         parameters = inspect.signature(f).parameters.values()
     except (TypeError, ValueError):
-        return 1 if what == "forward" else 2  # a builtin such as math.sin: one operand
+        if what == "local":
+            raise ValueError(
+                f"defop {name!r}: local must be a function with named arguments (a, out)"
+            ) from None
+        return -1
     if any(p.kind is p.VAR_POSITIONAL for p in parameters):
         raise ValueError(f"defop {name!r}: {what} must name its arguments (no *args)")
     return sum(1 for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
@@ -1295,7 +1331,8 @@ def _check_op(op: Op, points: Sequence[Any] | None) -> None:
     candidates = points if points is not None else (CHECK_POINTS_1 if op.arity == 1 else CHECK_POINTS_2)
     checked = 0
     for point in candidates:
-        xs = [float(point)] if op.arity == 1 and not isinstance(point, (tuple, list)) else [float(v) for v in point]  # type: ignore[arg-type]
+        one = op.arity == 1 and not isinstance(point, (tuple, list))
+        xs = [float(point)] if one else [float(v) for v in point]  # type: ignore[arg-type, union-attr]
         if len(xs) != op.arity:
             raise ValueError(f"defop {name!r}: the check point {point!r} must have {op.arity} coordinate(s)")
         try:
@@ -1306,7 +1343,9 @@ def _check_op(op: Op, points: Sequence[Any] | None) -> None:
         try:
             given = op.local(*xs, out)
         except NameError as exc:
-            raise ValueError(f"defop {name!r}: the derivative uses a name that is not defined ({exc})") from None
+            raise ValueError(
+                f"defop {name!r}: the derivative uses a name that is not defined ({exc})"
+            ) from None
         if len(given) != op.arity:
             raise ValueError(
                 f"defop {name!r}: local returned {len(given)} derivative(s) for {op.arity} operand(s)"
@@ -1386,9 +1425,10 @@ def _min(a: float, b: float) -> float:
     return math.nan if a != a or b != b else a if a <= b else b
 
 
-sin = defop("sin", math.sin, lambda a, out: cos(a), formula="cos(a)", numpy=lambda a: np.sin(a), singular=False,
-            check=False)
-cos = defop("cos", math.cos, lambda a, out: -sin(a), formula="-sin(a)", numpy=lambda a: np.cos(a), singular=False)
+sin = defop("sin", math.sin, lambda a, out: cos(a), formula="cos(a)", numpy=lambda a: np.sin(a),  # type: ignore[has-type]
+            singular=False, check=False)
+cos = defop("cos", math.cos, lambda a, out: -sin(a), formula="-sin(a)", numpy=lambda a: np.cos(a),
+            singular=False)
 check_op("sin")
 leaky_relu = defop(
     "leaky_relu",

@@ -73,7 +73,9 @@ class Formula:
 
     def __init__(self, source: str) -> None:
         if not isinstance(source, str):
-            raise FormulaError(f"a formula is a str such as '1 - out**2', got {type(source).__name__} {source!r}")
+            raise FormulaError(
+                f"a formula is a str such as '1 - out**2', got {type(source).__name__} {source!r}"
+            )
         self.source = source
         try:
             tree = ast.parse(source.strip(), mode="eval").body
@@ -89,7 +91,7 @@ class Formula:
 
     def _read(self, node: ast.expr) -> _Node:
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            return _Node("num", float(node.value))
+            return _Node("num", float(node.value))  # type: ignore[arg-type]  # int or float, checked
         if isinstance(node, ast.Name):
             return _Node("sym", node.id)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:

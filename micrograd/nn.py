@@ -15,14 +15,16 @@ import json
 import math
 import os
 import random
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from micrograd.data import check_count, make_rng
 from micrograd.engine import Value, affine, affine_layer
-from micrograd.files import write_atomic
+from micrograd.files import read_regular, write_atomic
 from micrograd.install import require
 
 if TYPE_CHECKING:  # torch is imported only inside the bridge functions
@@ -52,6 +54,13 @@ INITS: dict[str, Callable[[int, int], float]] = {
 
 FORMAT = "micrograd-model"
 FORMAT_VERSION = 1
+# The largest model a file may hold. A file's architecture is checked against these, and its weights
+# against its architecture, before anything is built: a tiny file claiming nin = 30,000,000 costs
+# nothing. A saved weight takes at most 31 bytes (indent, 24 characters of digits, ",\n"), so a
+# file of MAX_PARAMETERS weights fits in MAX_FILE_BYTES, and no larger file is read.
+MAX_PARAMETERS = 1_000_000
+MAX_LAYERS = 100
+MAX_FILE_BYTES = 40_000_000
 
 
 def _choice(value: object, options: Mapping[str, object], what: str) -> str:
@@ -85,6 +94,55 @@ def _inputs(x: object, nin: int, who: str) -> list[Input]:
     return row
 
 
+@dataclass(frozen=True)
+class ParameterRole:
+    """Where a parameter sits in a model: layer and neuron (0-based, in the model's order) and what it is."""
+
+    layer: int
+    neuron: int
+    kind: str  # "weight" or "bias"
+    index: int  # the input a weight multiplies (0-based); -1 for a bias
+    name: str  # as named_parameters() names it: "L0.N1.w0"
+
+
+@dataclass(frozen=True)
+class NeuronInfo:
+    """One neuron of a model: its position, name, activation and parameters tuple (w_1..w_n, b)."""
+
+    layer: int
+    index: int
+    name: str
+    activation: str
+    params: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A model's shape, as pictures, explanations and the training page read it (passed, not parsed
+    back from labels): its input count, its layers of neurons, and every parameter's role."""
+
+    nin: int
+    layers: tuple[tuple[NeuronInfo, ...], ...]
+    params: Mapping[Value, ParameterRole]
+
+    def neuron_of(self, node: Value) -> NeuronInfo | None:
+        """The neuron whose forward pass made ``node``: its weighted sum (a fused ``linear`` node, or
+        the ``.net`` node of an unfused one), or the activation applied to it; else None."""
+        by_params = {id(n.params): n for layer in self.layers for n in layer}
+        by_name = {n.name: n for layer in self.layers for n in layer}
+        if node._op == "linear" and node._b is not None:
+            return by_params.get(id(node._a))
+        label = node.label
+        if label.endswith((".net", ".out")) and label.rsplit(".", 1)[0] in by_name:
+            return by_name[label.rsplit(".", 1)[0]]
+        operands = node.operands()
+        if len(operands) == 1 and isinstance(operands[0], Value):
+            inner = operands[0]
+            if inner._op == "linear" and inner._b is not None:
+                return by_params.get(id(inner._a))
+        return None
+
+
 class Module:
     """Anything with parameters: zero their gradients, read and write them, save and load them."""
 
@@ -101,6 +159,22 @@ class Module:
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.grad = 0.0
+
+    def structure(self) -> Structure:
+        """The model's layers of neurons and each parameter's role (layer, neuron, weight i or bias)."""
+        layers = self._neuron_layers()
+        infos = tuple(
+            tuple(NeuronInfo(i, j, n.name, n.activation, n._params) for j, n in enumerate(layer))
+            for i, layer in enumerate(layers)
+        )
+        params: dict[Value, ParameterRole] = {}
+        for layer in infos:
+            for n in layer:
+                *weights, bias = n.params
+                for k, w in enumerate(weights):
+                    params[w] = ParameterRole(n.layer, n.index, "weight", k, f"{n.name}.w{k}")
+                params[bias] = ParameterRole(n.layer, n.index, "bias", -1, f"{n.name}.b")
+        return Structure(layers[0][0].nin, infos, params)
 
     def state_dict(self) -> dict[str, float]:
         """Parameter name -> value, in parameter order."""
@@ -143,16 +217,28 @@ class Module:
         """Write the model as JSON (format, version, architecture, weights), atomically.
 
         The file is written in full to a temporary file in the same directory and then renamed
-        over ``path``, so a crash leaves either the old file or the new one, never half of one.
+        over ``path``, so a crash leaves either the old file or the new one, never half of one
+        (see ``files.write_atomic``: symlinks are written through, an existing file keeps its
+        permissions). A weight that is not finite is named and nothing is written; so is a model
+        larger than a file may hold (``MAX_PARAMETERS``, ``MAX_LAYERS``).
         """
-
+        layers = self._neuron_layers()
+        _check_size(_shape(self.architecture()), f"cannot save {path}: the model")
+        bad = [(name, p.data) for name, p in self.named_parameters() if not math.isfinite(p.data)]
+        if bad:
+            name, value = bad[0]
+            more = f" (and {len(bad) - 1} more parameters)" if len(bad) > 1 else ""
+            raise ValueError(
+                f"cannot save {path}: parameter {name} is {value!r}{more}; a saved weight must be a "
+                "finite number (no op makes one: was its .data set to it?)"
+            )
         document = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "architecture": self.architecture(),
             "weights": [
                 {"w": [[w.data for w in n.w] for n in layer], "b": [n.b.data for n in layer]}
-                for layer in self._neuron_layers()
+                for layer in layers
             ],
         }
         write_atomic(Path(path), json.dumps(document, indent=1, allow_nan=False).encode("utf-8"))
@@ -160,9 +246,6 @@ class Module:
     def load(self, path: PathLike) -> None:
         """Set the weights from a file written by ``save``; the model changes only if ALL of it is valid."""
         document = _read_model_file(path)
-        self._apply_document(document, str(path))
-
-    def _apply_document(self, document: dict[str, Any], source: str) -> None:
         expected = self.architecture()
         found = document["architecture"]
         if found != expected:
@@ -171,10 +254,11 @@ class Module:
                 for key in dict.fromkeys([*expected, *found])
                 if found.get(key) != expected.get(key)
             ]
-            raise ValueError(f"{source}: architecture does not match the model ({'; '.join(differences)})")
-        layers = self._neuron_layers()
-        values = _check_weights(document["weights"], [(len(layer), layer[0].nin) for layer in layers], source)
-        for layer, (rows, biases) in zip(layers, values):
+            raise ValueError(f"{path}: architecture does not match the model ({'; '.join(differences)})")
+        self._set_weights(_check_weights(document["weights"], _shape(found), str(path)))
+
+    def _set_weights(self, values: list[tuple[list[list[float]], list[float]]]) -> None:
+        for layer, (rows, biases) in zip(self._neuron_layers(), values):
             for neuron, row, bias in zip(layer, rows, biases):
                 for w, value in zip(neuron.w, row):
                     w.data = value
@@ -355,11 +439,17 @@ class MLP(Module):
 
     @classmethod
     def from_file(cls, path: PathLike, fused: bool = True) -> MLP:
-        """A new MLP with the architecture and weights saved in ``path`` (checked in full first)."""
+        """A new MLP with the architecture and weights saved in ``path`` (checked in full first).
+
+        The weights are checked against the file's architecture before the model is built, and the
+        architecture against ``MAX_PARAMETERS`` and ``MAX_LAYERS``: a file cannot make this build
+        a model its weights do not fill.
+        """
         document = _read_model_file(path)
         arch = document["architecture"]
         if arch["type"] != "MLP":
             raise ValueError(f"{path}: the file holds a {arch['type']}, not an MLP")
+        values = _check_weights(document["weights"], _shape(arch), str(path))
         model = cls(
             arch["nin"],
             arch["nouts"],
@@ -368,7 +458,7 @@ class MLP(Module):
             fused=fused,
             seed=0,  # the file's weights replace these; a seed leaves the global random state alone
         )
-        model._apply_document(document, str(path))
+        model._set_weights(values)
         return model
 
     def __repr__(self) -> str:
@@ -383,13 +473,13 @@ class MLP(Module):
 
 def _weight(x: object, where: str) -> float:
     if isinstance(x, bool) or not isinstance(x, Real):
-        raise ValueError(f"{where} is {type(x).__name__} {x!r}; a weight must be a number")
+        raise ValueError(f"{where} is {type(x).__name__} {_short(x)}; a weight must be a number")
     try:
         value = float(x)
     except OverflowError:
         value = math.inf
     if not math.isfinite(value):
-        raise ValueError(f"{where} is {x!r}; a weight must be a finite number")
+        raise ValueError(f"{where} is {_short(x)}; a weight must be a finite number")
     return value
 
 
@@ -405,7 +495,7 @@ def _fields(obj: object, keys: Sequence[str], where: str) -> dict[str, Any]:
         raise ValueError(f"{where} is missing the key(s) {missing}")
     extra = [k for k in obj if k not in keys]
     if extra:
-        raise ValueError(f"{where} has unexpected key(s) {extra}; expected exactly {list(keys)}")
+        raise ValueError(f"{where} has unexpected key(s) {_short(extra)}; expected exactly {list(keys)}")
     return obj
 
 
@@ -418,27 +508,54 @@ _ARCH_KEYS = {
 
 def _check_architecture(arch: object, where: str) -> dict[str, Any]:
     kind = arch.get("type") if isinstance(arch, dict) else None
-    if kind not in _ARCH_KEYS:
-        raise ValueError(f"{where}.type must be one of {list(_ARCH_KEYS)}, got {kind!r}")
+    if not isinstance(kind, str) or kind not in _ARCH_KEYS:
+        raise ValueError(f"{where}.type must be one of {list(_ARCH_KEYS)}, got {_short(kind)}")
     arch = _fields(arch, _ARCH_KEYS[kind], where)  # type: ignore[arg-type]
     sizes: dict[str, Any] = {k: arch[k] for k in ("nin", "nout") if k in arch}
     if kind == "MLP":
-        if not isinstance(arch["nouts"], list) or not arch["nouts"]:
-            raise ValueError(f"{where}.nouts must be a non-empty list of layer sizes, got {arch['nouts']!r}")
-        sizes.update({f"nouts[{i}]": n for i, n in enumerate(arch["nouts"])})
+        nouts = arch["nouts"]
+        if not isinstance(nouts, list) or not nouts:
+            raise ValueError(f"{where}.nouts must be a non-empty list of layer sizes, got {_describe(nouts)}")
+        if len(nouts) > MAX_LAYERS:
+            raise ValueError(
+                f"{where}.nouts has {len(nouts):,} layers; a saved model has at most {MAX_LAYERS}"
+            )
+        sizes.update({f"nouts[{i}]": n for i, n in enumerate(nouts)})
     for key, n in sizes.items():
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"{where}.{key} must be an integer >= 1, got {n!r}")
+            raise ValueError(f"{where}.{key} must be an integer >= 1, got {_short(n)}")
     for key in ("activation", "output_activation"):
-        if key in arch and arch[key] not in ACTIVATIONS:
-            raise ValueError(f"{where}.{key} is {arch[key]!r}; expected one of {list(ACTIVATIONS)}")
+        if key in arch and (not isinstance(arch[key], str) or arch[key] not in ACTIVATIONS):
+            raise ValueError(f"{where}.{key} is {_short(arch[key])}; expected one of {list(ACTIVATIONS)}")
+    _check_size(_shape(arch), f"{where} describes a model that")
     return arch
 
 
+def _shape(arch: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """(neurons, inputs per neuron) of each layer of a checked architecture."""
+    if arch["type"] == "Neuron":
+        return [(1, arch["nin"])]
+    if arch["type"] == "Layer":
+        return [(arch["nout"], arch["nin"])]
+    sizes = [arch["nin"], *arch["nouts"]]
+    return [(sizes[i + 1], sizes[i]) for i in range(len(arch["nouts"]))]
+
+
+def _check_size(shape: Sequence[tuple[int, int]], what: str) -> None:
+    """Refuse a model beyond MAX_PARAMETERS (counted with exact integers, however large the claim)."""
+    count = sum(nout * (nin + 1) for nout, nin in shape)
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"{what} has {count:,} parameters; a saved model has at most {MAX_PARAMETERS:,}")
+    if len(shape) > MAX_LAYERS:
+        raise ValueError(f"{what} has {len(shape):,} layers; a saved model has at most {MAX_LAYERS}")
+
+
 def _read_model_file(path: PathLike) -> dict[str, Any]:
-    """A saved model's document, its structure and architecture checked (weights: by the model)."""
-    with open(path, "rb") as f:
-        raw = f.read()
+    """A saved model's document, its structure and architecture checked (weights: by the caller).
+
+    Only a regular file of at most MAX_FILE_BYTES is read (never a FIFO or a device).
+    """
+    raw = read_regular(path, MAX_FILE_BYTES, "a saved model")
     try:
         document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
@@ -451,14 +568,26 @@ def _read_model_file(path: PathLike) -> dict[str, Any]:
         raise ValueError(f"{path}: {exc}") from None
     document = _fields(document, ["format", "version", "architecture", "weights"], f"{path}")
     if document["format"] != FORMAT:
-        raise ValueError(f"{path}: format is {document['format']!r}, expected {FORMAT!r}")
+        raise ValueError(f"{path}: format is {_short(document['format'])}, expected {FORMAT!r}")
     version = document["version"]
     if isinstance(version, bool) or version != FORMAT_VERSION or not isinstance(version, int):
         raise ValueError(
-            f"{path}: format version {version!r} is not supported (this micrograd reads {FORMAT_VERSION})"
+            f"{path}: format version {_short(version)} is not supported "
+            f"(this micrograd reads {FORMAT_VERSION})"
         )
     _check_architecture(document["architecture"], f"{path}: architecture")
     return document
+
+
+def _short(x: object) -> str:
+    """``repr(x)`` of at most 5 items a list and about 60 characters: a message quotes a value from a
+    file, not the file (a 40 MB list is not repr'd whole)."""
+    return _SHORT.repr(x)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlist = _SHORT.maxdict = 5
+_SHORT.maxstring = _SHORT.maxlong = _SHORT.maxother = 60
 
 
 def _check_weights(
@@ -493,7 +622,7 @@ def _count(params: Sequence[Value]) -> str:
 
 
 def _describe(x: object) -> str:
-    return f"a list of {len(x)}" if isinstance(x, list) else f"{type(x).__name__} {x!r}"
+    return f"a list of {len(x)}" if isinstance(x, list) else f"{type(x).__name__} {_short(x)}"
 
 
 # ------------------------------------------------------------------------------------------------

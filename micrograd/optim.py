@@ -93,16 +93,32 @@ class Optimizer:
         # check all before writing any: a diverging run stops with every parameter still finite
         for p, value in zip(self.params, new):
             if not math.isfinite(value):
-                raise OverflowError(
-                    f"{type(self).__name__} step {self.steps} would set parameter {p.label or p!r} to "
-                    f"{value!r} (lr={self.lr!r}, grad={p.grad!r}); lower the learning rate"
-                )
+                raise self._not_finite(p, value)
         for p, value in zip(self.params, new):
             p.data = value
         self.steps += 1
 
     def _update(self) -> list[float]:
         raise NotImplementedError
+
+    def _not_finite(self, p: Value, value: float) -> ArithmeticError | ValueError:
+        """Why this step would give ``p`` a value that is not finite: its own value or gradient was
+        not finite before the step (set from outside), or the step is too large."""
+        name = p.label or repr(p)
+        if not math.isfinite(p.data):
+            return ValueError(
+                f"{type(self).__name__} step {self.steps}: parameter {name} is {p.data!r} before the step; "
+                "its .data was set to a number that is not finite (no op makes one)"
+            )
+        if not math.isfinite(p.grad):
+            return ValueError(
+                f"{type(self).__name__} step {self.steps}: parameter {name} has grad {p.grad!r}; "
+                "no step can follow a gradient that is not finite"
+            )
+        return OverflowError(
+            f"{type(self).__name__} step {self.steps} would set parameter {name} to {value!r} "
+            f"(lr={self.lr!r}, grad={p.grad!r}); lower the learning rate"
+        )
 
 
 class SGD(Optimizer):

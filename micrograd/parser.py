@@ -22,7 +22,8 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from micrograd.engine import RULES, Operand, Value, exp, log, relu, sigmoid, sqrt, tanh
+from micrograd import engine
+from micrograd.engine import RULES, Operand, Value
 
 # Generous for any formula a person types, small enough that a graph of it still draws quickly.
 MAX_LENGTH = 1000
@@ -31,18 +32,22 @@ MAX_NODES = 400
 # A constant exponent beyond this is a typo or an attack, never a teaching example.
 MAX_EXPONENT = 1000.0
 
-FUNCTIONS: dict[str, Callable[[Operand], Operand]] = {
-    "tanh": tanh,
-    "exp": exp,
-    "log": log,
-    "sqrt": sqrt,
-    "sigmoid": sigmoid,
-    "relu": relu,
-    "abs": lambda x: x.abs() if isinstance(x, Value) else abs(x),
-}
+# The engine's functions by name: the built-in ops and every op added with defop, as they are added.
+FUNCTIONS = engine.FUNCTIONS
 
-_ALLOWED = f"only numbers, names, + - * / ** and calls of {', '.join(FUNCTIONS)}"
-_TOO_DEEP = f"the expression is nested too deeply (limit {MAX_DEPTH} levels)"
+
+def _allowed() -> str:
+    return f"only numbers, names, + - * / ** and calls of {', '.join(FUNCTIONS)}"
+
+
+def _arity(name: str) -> int:
+    return engine.RULES[name].arity if name in engine.RULES else 1  # abs is Value.__abs__
+
+
+_TOO_DEEP = (
+    f"the expression is nested too deeply: more than {MAX_DEPTH} levels of parentheses, calls, signs "
+    "or operators inside operators (a flat a + b - c + ... or a * b / c * ... is one level, however long)"
+)
 
 # ast operator -> (what the user typed, the engine's rule key for two plain numbers, Python operator)
 _BINARY: dict[type[ast.operator], tuple[str, str, Callable[[Operand, Operand], Operand]]] = {
@@ -52,6 +57,10 @@ _BINARY: dict[type[ast.operator], tuple[str, str, Callable[[Operand, Operand], O
     ast.Div: ("/", "/", operator.truediv),
     ast.Pow: ("**", "**", operator.pow),
 }
+
+# Operators of one precedence chain left to right: a + b - c parses as ((a + b) - c), a left spine
+# that is long but not deep. The check counts it as one level and the builder walks it in a loop.
+_CHAINS: dict[type[ast.operator], str] = {ast.Add: "+-", ast.Sub: "+-", ast.Mult: "*/", ast.Div: "*/"}
 
 _OPERATOR_NAMES: dict[type[ast.AST], str] = {
     ast.FloorDiv: "//",
@@ -241,7 +250,7 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 kind = "a string" if isinstance(value, (str, bytes)) else f"{value!r}"
-                raise ExpressionError(f"{kind}: not allowed; {_ALLOWED}", source, column)
+                raise ExpressionError(f"{kind}: not allowed; {_allowed()}", source, column)
             too_large = len(str(abs(value))) > 308 if isinstance(value, int) else not math.isfinite(value)
             if too_large:
                 raise ExpressionError("this number is too large for a float (|x| > 1.8e308)", source, column)
@@ -254,7 +263,8 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
                 symbol = _OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)
                 column = _operator_column(node, source)
                 raise ExpressionError(f"operator {symbol}: not allowed; use + - * / **", source, column)
-            children = [node.right, node.left]
+            stack.append((node.right, depth + 1))
+            stack.append((node.left, depth if _continues_chain(node) else depth + 1))
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
                 symbol = _OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)
@@ -262,10 +272,10 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
             children = [node.operand]
         elif isinstance(node, ast.Call):
             _check_call(node, source)
-            children = [node.args[0]]
+            children = list(reversed(node.args))
         else:
             what = _CONSTRUCTS.get(type(node), type(node).__name__)
-            raise ExpressionError(f"{what}: not allowed; {_ALLOWED}", source, column)
+            raise ExpressionError(f"{what}: not allowed; {_allowed()}", source, column)
         stack.extend((child, depth + 1) for child in children)
     if not names:
         raise ExpressionError(
@@ -274,6 +284,12 @@ def _check(tree: ast.expr, source: str) -> dict[str, int]:
             source,
         )
     return names
+
+
+def _continues_chain(node: ast.BinOp) -> bool:
+    """Whether the left operand of ``node`` is the rest of the same flat chain (a + b in a + b - c)."""
+    left = node.left
+    return isinstance(left, ast.BinOp) and _CHAINS.get(type(left.op), "?") == _CHAINS.get(type(node.op))
 
 
 def _check_call(node: ast.Call, source: str) -> None:
@@ -290,9 +306,11 @@ def _check_call(node: ast.Call, source: str) -> None:
     if node.keywords:
         keyword = node.keywords[0]
         raise ExpressionError(f"{func.id}() takes no keyword arguments", source, keyword.col_offset)
-    if len(node.args) != 1:
-        column = node.args[1].col_offset if len(node.args) > 1 else node.col_offset
-        raise ExpressionError(f"{func.id}() takes exactly one argument, got {len(node.args)}", source, column)
+    arity = _arity(func.id)
+    if len(node.args) != arity:
+        column = node.args[arity].col_offset if len(node.args) > arity else node.col_offset
+        wanted = "one argument" if arity == 1 else f"{arity} arguments"
+        raise ExpressionError(f"{func.id}() takes exactly {wanted}, got {len(node.args)}", source, column)
 
 
 def _column(node: ast.AST, source: str) -> int | None:
@@ -315,7 +333,8 @@ def _after(node: ast.expr, source: str) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
-# Building the graph from a checked tree (its depth is at most MAX_DEPTH, so recursion is safe).
+# Building the graph from a checked tree: recursion only where the check counts a level (at most
+# MAX_DEPTH of them), and a loop along flat chains.
 
 
 class _Builder:
@@ -335,10 +354,19 @@ class _Builder:
             return -operand
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
-            argument = self.build(node.args[0])
-            return self._guard(node, lambda: FUNCTIONS[node.func.id](argument))  # type: ignore[attr-defined]
+            arguments = [self.build(argument) for argument in node.args]
+            return self._guard(node, lambda: FUNCTIONS[node.func.id](*arguments))  # type: ignore[attr-defined]
         assert isinstance(node, ast.BinOp)
-        left, right = self.build(node.left), self.build(node.right)
+        # a flat chain a + b - c + ... is as long as it likes: walk its left spine in a loop
+        spine = [node]
+        while _continues_chain(spine[-1]):
+            spine.append(spine[-1].left)  # type: ignore[arg-type]
+        out = self.build(spine[-1].left)
+        for link in reversed(spine):
+            out = self._binary(link, out, self.build(link.right))
+        return out
+
+    def _binary(self, node: ast.BinOp, left: Operand, right: Operand) -> Operand:
         symbol, rule, apply = _BINARY[type(node.op)]
         if symbol == "**" and not isinstance(right, Value) and abs(right) > MAX_EXPONENT:
             raise ExpressionError(

@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from micrograd.data import batches, check_count, check_dataset, make_rng
+from micrograd.data import as_list, batches, check_count, check_dataset, make_rng
 from micrograd.engine import Value, no_grad
 from micrograd.install import MissingPackage, require
 from micrograd.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
@@ -91,6 +91,7 @@ def _decide(out: Output) -> int:
 
 def predict(model: Callable[[Any], Output], X: Sequence[Sequence[float]]) -> list[int]:
     """The predicted class of each sample (no graph is recorded)."""
+    X = as_list(X)
     if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
         raise TypeError(f"predict takes a list of samples, got {type(X).__name__} {X!r}")
     if len(X) == 0:
@@ -101,6 +102,7 @@ def predict(model: Callable[[Any], Output], X: Sequence[Sequence[float]]) -> lis
 
 def accuracy(model: Callable[[Any], Output], X: Sequence[Sequence[float]], y: Sequence[int]) -> float:
     """The fraction of samples whose predicted class is the label's."""
+    X, y = as_list(X), as_list(y)
     check_dataset(X, y)
     return sum(p == c for p, c in zip(predict(model, X), class_indices(y))) / len(X)
 
@@ -187,6 +189,20 @@ def check_run(X: Sequence[Sequence[float]], y: Sequence[int], steps: int, seed: 
     return classes
 
 
+def check_parameters(params: Sequence[Value], who: str) -> None:
+    """Refuse, by name, a parameter whose ``.data`` is not finite before training starts.
+
+    No op makes one, so it was assigned from outside (``p.data = float("nan")``); without this the
+    first forward would fail inside the engine, naming an op rather than the parameter.
+    """
+    for i, p in enumerate(params):
+        if not math.isfinite(p.data):
+            raise ValueError(
+                f"{who}: parameter {p.label or i} is {p.data!r} before training; its .data was set to a "
+                "number that is not finite: set it to a finite number (or make the model again)"
+            )
+
+
 def check_batching(
     batch_size: int | None, validation: tuple[Sequence[Sequence[float]], Sequence[int]] | None
 ) -> None:
@@ -233,6 +249,7 @@ def run_steps(
     Minibatches come from ``data.batches`` (epoch e shuffled with seed + e); all of X when
     ``batch_size`` is None. Arguments are checked by ``check_run`` and ``check_batching``.
     """
+    check_parameters(opt.params, desc)
     history = History()
 
     def minibatches() -> Any:
@@ -258,9 +275,13 @@ def run_steps(
             if why:
                 history.loss.append(loss_value)
                 raise _diverged(k, steps, why, history)
-            opt.step()
-            hits = sum(p == classes[i] for p, i in zip(predicted, idx))
             history.loss.append(loss_value)
+            try:
+                opt.step()
+            except OverflowError as exc:  # the update itself leaves the float range: the step size
+                reason = str(exc).removesuffix("; lower the learning rate")  # the optimizer's own advice
+                raise TrainingDiverged(k + 1, steps, reason, opt.lr, history) from exc
+            hits = sum(p == classes[i] for p, i in zip(predicted, idx))
             history.accuracy.append(hits / len(idx))
             history.lr.append(opt.lr)
             if validation is not None:
@@ -348,6 +369,9 @@ def fit(
             f"fit trains a model with parameters() (an MLP, Layer, Neuron or other Module), "
             f"got {type(model).__name__} {model!r}"
         )
+    X, y = as_list(X), as_list(y)
+    if validation is not None:
+        validation = (as_list(validation[0]), as_list(validation[1]))
     classes = check_run(X, y, steps, seed)
     check_loss(loss, LOSSES)
     data_loss_fn, targets = (LOSSES[loss], classes) if isinstance(loss, str) else (loss, y)

@@ -81,15 +81,28 @@ class Graph(graphviz.Digraph):
             ) from exc
 
 
+# dot's HTML-label scanner fails on a run of text of 16,384 bytes or more; an escaped character takes
+# at most 7 bytes ("\\ud800"), so a label cut to this many characters always draws.
+MAX_LABEL_CHARS = 2000
+
+
 def escape_label(text: str) -> str:
     """``text`` as the content of a Graphviz HTML-like label: shown verbatim, never parsed as markup.
 
     The one escaping function for everything user-supplied that reaches DOT (labels, op names,
     legend text). Markup characters become entities, line breaks become ``<BR/>``, and characters
     that are not valid XML (control characters, lone surrogates) are shown as ``\\x07`` or ``\\ud800``.
-    Quotes, braces, pipes and backslashes need nothing more: inside ``<...>`` they are plain text.
+    A backslash is doubled: dot expands ``\\N`` (the node's name), ``\\G``, ``\\E``, ``\\T``,
+    ``\\H`` and ``\\L`` even inside HTML labels (after entities are decoded), and reads ``\\\\`` as
+    one backslash. Quotes, braces and pipes need nothing more: inside ``<...>`` they are plain text.
     (A lone ``]`` trips dot's HTML lexer, so it becomes a character reference too.)
+
+    A text longer than ``MAX_LABEL_CHARS`` is cut there and ends in a visible
+    ``... (N more characters)``: dot cannot lay out a much longer run of text at all.
     """
+    if len(text) > MAX_LABEL_CHARS:
+        cut = len(text) - MAX_LABEL_CHARS
+        text = f"{text[:MAX_LABEL_CHARS]}\u2026 ({cut:,} more character{'s' if cut > 1 else ''})"
     lines = re.split(r"\r\n|\r|\n", text)
     return "<BR/>".join("".join(_escape_char(ch) for ch in line) for line in lines)
 
@@ -105,9 +118,11 @@ def _escape_char(ch: str) -> str:
         return "&quot;"
     if ch == "]":
         return "&#93;"  # dot 2.43 rejects the label <]>; as a reference it is plain text everywhere
+    if ch == "\\":
+        return "\\\\"  # dot turns \N into the node's name, and \\ into one backslash
     if unicodedata.category(ch) in ("Cc", "Cs") or ch in "\ufffe\uffff":
         code = ord(ch)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        return f"\\\\x{code:02x}" if code < 0x100 else f"\\\\u{code:04x}"
     return ch
 
 

@@ -7,8 +7,10 @@ dout/dw1 = 0.5 * x1 = 1, dout/dx2 = 0.5 * w2 = 0.5, dout/dw2 = 0.5 * x2 = 0 and 
 """
 
 import html
+import itertools
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from micrograd.cli import main
+from micrograd.data import DATASETS, train_val_split
+from micrograd.training import LOSSES
 
 REPO = Path(__file__).resolve().parents[1]
 NEURON = "tanh(x1*w1 + x2*w2 + b)"
@@ -275,3 +279,137 @@ def test_train_refuses_an_output_it_cannot_write_before_training(capsys, tmp_pat
     assert status == 1
     assert "is a file, not a directory" in err
     assert "accuracy" not in out  # nothing was trained
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs that would take the machine are refused before anything is built
+
+
+def run_limited(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m micrograd ARGS`` limited to 30 s and 2 GB: a regression fails here instead of
+    training for hours (the first command below once grew past 120 s and gigabytes)."""
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "micrograd", *args]
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=30, preexec_fn=limit_memory
+    )
+
+
+# figures by hand: nodes per sample = 2 per hidden neuron (weighted sum, relu) + 1 per output neuron;
+# parameters = sum over layers of nout * (nin + 1)
+TOO_LARGE = [
+    (
+        # 100,000 x (2 * (1024 + 1024) + 1) = 100,000 x 4,097
+        ["moons", "--samples", "100000", "--hidden", "1024,1024"],
+        "a step would build 409,700,000 graph nodes (4,097 in an MLP 2-1024-1024-1 for each of 100,000 "
+        "samples), more than the limit of 2,000,000; use a smaller --batch-size, fewer --samples or "
+        "smaller --hidden",
+    ),
+    (
+        # the held-out set counts (evaluated every step): (4,100 + 6,000) x (2 * 99 + 1) = 10,100 x 199;
+        # the batch alone would build 815,900
+        ["moons", "--samples", "12000", "--val", "0.5", "--batch-size", "4100", "--hidden", "99"],
+        "a step would build 2,009,900 graph nodes (199 in an MLP 2-99-1 for each of 10,100 samples: a batch "
+        "of 4,100 and the 6,000 held out, evaluated after every step), more than the limit of 2,000,000; "
+        "use a smaller --batch-size or --val, fewer --samples or smaller --hidden",
+    ),
+    (
+        # 48 x (1024 * 3 + 1024 * 1025 + 1025) = 48 x 1,053,697 = 50,577,456 > 50,000,000
+        ["moons", "--samples", "48", "--hidden", "1024,1024"],
+        "a step would multiply 50,577,456 weights by inputs (1,053,697 parameters of an MLP 2-1024-1024-1 "
+        "for each of 48 samples), more than the limit of 50,000,000",
+    ),
+    (
+        # 47 x 1,053,697 = 49,523,759: within the products limit, but no file could hold the model
+        ["moons", "--samples", "47", "--hidden", "1024,1024"],
+        "an MLP 2-1024-1024-1 has 1,053,697 parameters, more than the 1,000,000 a saved model may hold",
+    ),
+    (
+        # 188 x (512 * 3 + 512 * 513 + 513) = 188 x 264,705: within the eager limits (49,764,540 products,
+        # 188 x 2,049 nodes), but tracing it for --compile took 190 s and gigabytes
+        ["moons", "--samples", "188", "--hidden", "512,512", "--compile"],
+        "--compile would trace 49,764,540 weight-by-input products (264,705 parameters of an MLP 2-512-512-1 "
+        "for each of the 188 samples of a batch), more than the limit of 5,000,000",
+    ),
+    (
+        ["moons", "--hidden", ",".join(["1"] * 100)],
+        "argument --hidden: 100 hidden layers; use at most 99 (a model has at most 100)",
+    ),
+]
+
+
+@pytest.mark.parametrize("args,message", TOO_LARGE, ids=[" ".join(a)[:40] for a, _ in TOO_LARGE])
+def test_a_run_too_large_for_a_step_is_refused_with_the_figure_and_the_limit(tmp_path, args, message):
+    result = run_limited("train", *args, "--steps", "1", "--quiet", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("micrograd train: error: ") and message in line
+
+
+def test_99_hidden_layers_train(capsys):
+    hidden = ",".join(["1"] * 99)
+    status, out, err = cli(capsys, "train", "moons", "--samples", "10", "--hidden", hidden, "--steps", "1")
+    assert status == 0, err
+    assert "MLP 2-" + "1-" * 99 + "1 (relu)" in out
+
+
+# ----------------------------------------------------------------------------------------------
+# A training set of one class: a message and status 2 for every option combination that leaves one
+
+
+def test_a_training_set_of_one_class_is_refused_from_the_real_process(tmp_path):
+    result = run_limited("train", "blobs", "--samples", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "micrograd train: error: blobs --samples 1: the training set is 1 sample, all of class 0; "
+        "a classifier needs samples of at least two classes: use more --samples (the default is 100)"
+    )
+    # two moons points, one of each class (one per half circle); --val 0.5 holds one of them out
+    result = run_limited("train", "moons", "--samples", "2", "--val", "0.5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "moons --samples 2 --val 0.5 (holding 1 out): the training set is 1 sample, all of class" in (
+        result.stderr
+    )
+
+
+def training_classes(dataset: str, samples: int, val: str | None) -> set[int]:
+    """The classes in the training set a `train` run sees (data and split as documented)."""
+    X, y = DATASETS[dataset](n_samples=samples, seed=1)  # the default seed of `train`
+    if val is not None:
+        _, y, _, _ = train_val_split(X, y, val_fraction=float(val), seed=1)
+    return set(y)
+
+
+def test_every_small_run_either_trains_or_says_why_not(capsys):
+    """The option grid around tiny datasets: 6 datasets x 5 sizes x 4 splits x 5 losses x 2 shapes.
+
+    Each run trains (status 0) or is refused (status 2) with one line that names the problem; it
+    is refused for one class exactly when the training set holds one class.
+    """
+    one_class = 0
+    for dataset, samples, val, loss, hidden in itertools.product(
+        DATASETS, [1, 2, 3, 4, 5], [None, "0.2", "0.5", "0.9"], [None, *LOSSES], [None, "none"]
+    ):
+        args = ["train", dataset, "--samples", str(samples), "--steps", "1", "--quiet"]
+        args += ["--val", val] if val else []
+        args += ["--loss", loss] if loss else []
+        args += ["--hidden", hidden] if hidden else []
+        status, out, err = cli(capsys, *args)  # an exception escaping main fails the test here
+        assert status in (0, 2), (args, err)
+        try:
+            classes = training_classes(dataset, samples, val)
+        except ValueError:  # the split itself is impossible: refused (by --val's message, or before it)
+            classes = set()
+        if status == 0:
+            assert "training accuracy" in out and len(classes) > 1, args
+            continue
+        (line,) = err.strip().splitlines()
+        assert line.startswith("micrograd train: error: "), (args, err)
+        if "needs samples of at least two classes" in line:
+            assert len(classes) == 1, (args, line)
+            one_class += 1
+    assert one_class > 0

@@ -24,12 +24,12 @@ from micrograd import DomainError, Value, no_grad
 from micrograd.compile import (
     LEVEL_COLOURS,
     SEGMENT_SUMS,
-    vectorized,
     CompiledStep,
     compile,
     draw_levels,
     fit_compiled,
     levels,
+    vectorized,
 )
 from micrograd.data import make_moons, make_spiral
 from micrograd.engine import RULES, linear, topological_order, total

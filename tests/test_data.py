@@ -72,6 +72,13 @@ def test_circles_without_noise_have_radius_one_and_factor():
     assert y.count(0) == y.count(1) == 20
 
 
+def test_a_single_sample_is_one_point_of_the_second_class_without_dividing_by_zero():
+    # n // 2 = 0 points for the first class; the one point of the second class is at angle 0
+    assert make_circles(1, noise=0.0, factor=0.5) == ([[0.5, 0.0]], [1])
+    assert make_moons(1, noise=0.0) == ([[0.0, 0.5]], [1])  # (1 - cos 0, 0.5 - sin 0)
+    assert make_spiral(1, noise=0.0) == ([[0.0, 0.0]], [0])  # radius 0 at the start of arm 0
+
+
 def test_blobs_gather_around_given_centres():
     X, y = make_blobs(90, centers=[[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], cluster_std=0.5, seed=1)
     centres = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]]

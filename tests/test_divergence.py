@@ -56,6 +56,16 @@ def test_weights_that_overflow_a_float_stop_fit_with_the_engines_reason():
     assert len(caught.value.history.loss) == 1  # one step was taken; the second could not be computed
 
 
+def test_an_update_that_would_leave_the_float_range_stops_fit_at_that_step():
+    X, y = make_moons(40, noise=0.1, seed=1)
+    with pytest.raises(TrainingDiverged) as caught:
+        fit(MLP(2, [16, 16, 1], seed=1), X, y, optimizer="adam", lr=1e308, steps=10, progress=False)
+    message = str(caught.value)
+    assert message.startswith("training diverged at step 1 of 10 (learning rate 1e+308): ")
+    assert message.count("lower the learning rate") == 1
+    assert isinstance(caught.value.__cause__, OverflowError)  # the optimizer's refusal, kept as the cause
+
+
 def test_an_overflow_before_any_update_is_the_datas_not_divergence():
     # inputs near the float limit: the weighted sums overflow in the very first forward pass
     X, y = [[-1e308, 1e308], [1.7e308, -1.7e308]], [0, 1]

@@ -124,7 +124,7 @@ def test_a_gradient_too_large_for_a_float_raises_naming_the_op_where_torch_gives
     (at / bt).backward()
     assert bt.grad.item() == -math.inf
     a, b = Value(1.0), Value(1e-200)
-    with pytest.raises(OverflowError, match=r"backward through 1.0 / 1e-200 = 1e\+200: the gradient is not finite"):
+    with pytest.raises(OverflowError, match=r"1.0 / 1e-200 = 1e\+200: the gradient is not finite"):
         (a / b).backward()
 
 

@@ -290,3 +290,23 @@ def test_a_bad_state_dict_is_refused_and_changes_nothing(change, message):
     with pytest.raises(ValueError, match=message):
         model.load_state_dict(state)
     assert [p.data for p in model.parameters()] == before
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_structure_names_every_parameter_and_finds_the_neuron_of_each_forward_node(fused):
+    model = MLP(2, [3, 2], seed=0, fused=fused)
+    s = model.structure()
+    assert s.nin == 2
+    names = [[n.name for n in layer] for layer in s.layers]
+    assert names == [["L0.N0", "L0.N1", "L0.N2"], ["L1.N0", "L1.N1"]]
+    assert [n.activation for n in s.layers[1]] == ["linear", "linear"]
+    # by hand: layer 1, neuron 1 has weights w0 w1 w2 (one per neuron of layer 0) and a bias
+    w2 = model.layers[1].neurons[1].w[2]
+    role = s.params[w2]
+    assert (role.layer, role.neuron, role.kind, role.index, role.name) == (1, 1, "weight", 2, "L1.N1.w2")
+    assert s.params[model.layers[0].neurons[2].b].kind == "bias"
+    assert len(s.params) == 2 * 3 + 3 + 3 * 2 + 2  # every parameter once
+    outs = model([1.0, -2.0])
+    assert [s.neuron_of(o).name for o in outs] == ["L1.N0", "L1.N1"]
+    hidden = [n for n in topological_order(outs[0]) if s.neuron_of(n) is not None and n not in outs]
+    assert {s.neuron_of(n).name for n in hidden} == {"L0.N0", "L0.N1", "L0.N2"}

@@ -124,6 +124,20 @@ def test_a_diverging_step_is_refused_and_leaves_parameters_finite():
     assert (p.data, q.data) == (1.0, 1e308)
 
 
+@pytest.mark.parametrize("optimizer", [SGD, Adam, AdamW])
+def test_a_parameter_made_nan_from_outside_is_named_not_blamed_on_the_learning_rate(optimizer):
+    p, q = Value(1.0, label="w"), Value(2.0, label="b")
+    opt = optimizer([p, q], lr=0.1)
+    p.grad, q.grad = 1.0, 1.0
+    q.data = float("nan")  # assigned between backward and step
+    with pytest.raises(ValueError, match=r"step 0: parameter b is nan before the step; its \.data was set"):
+        opt.step()
+    assert p.data == 1.0  # nothing moved
+    q.data, q.grad = 2.0, float("inf")
+    with pytest.raises(ValueError, match="parameter b has grad inf; no step can follow a gradient that is"):
+        opt.step()
+
+
 @pytest.mark.parametrize(
     "make, error, message",
     [

@@ -3,6 +3,9 @@ and everything outside the whitelist is refused with the column of the problem."
 
 import ast
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -347,3 +350,58 @@ def test_build_returns_the_result_and_its_leaves():
 def test_exponent_limit_is_inclusive():
     out, _ = build(f"x ** {MAX_EXPONENT:g}", {"x": 1.0})
     assert out.data == 1.0
+
+
+# ----------------------------------------------------------------------------------------------
+# A flat sum is long, not deep
+
+
+def test_a_flat_sum_of_101_terms_is_read_and_differentiated():
+    # x0 + x1 + x2 + x0 + ...: 101 terms, x0 appears 34 times, x1 and x2 34 and 33 times
+    source = " + ".join(f"x{i % 3}" for i in range(101))
+    out, leaves = build(source, {"x0": 1.0, "x1": 2.0, "x2": 3.0})
+    out.backward()
+    assert out.data == 34 * 1.0 + 34 * 2.0 + 33 * 3.0
+    assert [leaves[name].grad for name in ("x0", "x1", "x2")] == [34.0, 34.0, 33.0]
+
+
+def test_a_flat_chain_mixing_its_operators_keeps_their_order_and_meaning():
+    # x - x - x ... (150 terms) = x - 149 x; x * x / 2 * x / 2 ... (a * / chain) = x^3 / 4
+    out, leaves = build(" - ".join(["x"] * 150), {"x": 2.0})
+    out.backward()
+    assert (out.data, leaves["x"].grad) == (2.0 - 149 * 2.0, 1.0 - 149)
+    out, leaves = build("x * x / 2 * x / 2", {"x": 3.0})
+    out.backward()
+    assert (out.data, leaves["x"].grad) == (27.0 / 4, 3 * 9.0 / 4)
+
+
+def test_the_longest_flat_sum_is_bounded_by_the_parts_not_the_depth():
+    longest = "+".join(["x"] * (MAX_NODES // 2))  # 200 names and 199 operators: 399 parts
+    assert build(longest, {"x": 1.0})[0].data == MAX_NODES // 2
+    with pytest.raises(ExpressionError, match=f"more than {MAX_NODES} parts"):
+        parse(longest + "+x")
+
+
+def test_a_flat_chain_is_built_without_recursion():
+    # under a recursion limit of 120 frames a builder recursing once per term fails on 199 terms
+    code = (
+        "import sys\n"
+        "from micrograd.parser import build\n"
+        "sys.setrecursionlimit(120)\n"
+        "out, leaves = build('+'.join(['x'] * 199), {'x': 1.0})\n"
+        "print(out.data)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.stdout.strip() == "199.0", done.stderr
+
+
+def test_real_nesting_is_refused_and_the_message_says_what_counts_as_a_level():
+    nested = "x + (" * MAX_DEPTH + "x" + ")" * MAX_DEPTH  # each bracket one level deeper
+    with pytest.raises(ExpressionError) as caught:
+        parse(nested)
+    message = str(caught.value)
+    levels = f"more than {MAX_DEPTH} levels of parentheses, calls, signs or operators inside operators"
+    assert levels in message
+    assert "a flat a + b - c + ... or a * b / c * ... is one level, however long" in message
+    assert parse("x + (" * (MAX_DEPTH - 1) + "x" + ")" * (MAX_DEPTH - 1)).names == ("x",)

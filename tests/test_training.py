@@ -317,3 +317,11 @@ def test_an_optimizer_instance_with_an_lr_beside_it_is_refused():
     model = MLP(2, [3, 1], seed=0)
     with pytest.raises(ValueError, match="already has its lr"):
         fit(model, [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), lr=0.5, progress=False)
+
+
+def test_a_parameter_made_nan_from_outside_is_named_before_training():
+    X, y = make_moons(20, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    model.layers[0].neurons[1].w[0].data = float("nan")
+    with pytest.raises(ValueError, match=r"^fit: parameter L0\.N1\.w0 is nan before training; its \.data"):
+        fit(model, X, y, steps=2, progress=False)

@@ -383,8 +383,52 @@ def test_any_label_and_op_name_is_drawn_verbatim_and_dot_parses_it(labels):
             assert "".join(text.split()) in "".join(shown[key].split())
 
 
+def drawn_label(label: str) -> list[str]:
+    """The text lines dot draws in the box of a leaf labelled ``label`` (its name cell only)."""
+    leaf = Value(1.5, label=label)
+    svg = run_dot(draw_dot(leaf, show_grad=False, legend=False).source)
+    return [t for t in texts(groups(svg, "node")["v0"]) if t != "data 1.5000"]
+
+
 def test_invisible_characters_are_shown_as_escapes():
-    assert escape_label('a\x07b\n<"c">') == "a\\x07b<BR/>&lt;&quot;c&quot;&gt;"
+    assert drawn_label('a\x07b\n<"c">') == ["a\\x07b", '<"c">']
+
+
+def test_escape_label_output_draws_verbatim_in_a_hand_written_dot_source():
+    text = "cost\\Node & <b>\\G</b>"
+    svg = run_dot(f"digraph G {{ n [shape=plain label=<{escape_label(text)}>] }}")
+    assert texts(groups(svg, "node")["node1"]) == [text]
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["cost\\Node", "\\G \\E \\T \\H \\L \\N", "two \\\\ backslashes", "ends in \\", "\\x07 typed"],
+)
+def test_dot_escape_sequences_in_a_label_are_drawn_as_typed(label):
+    # dot would draw cost\Node as costv0ode (\N is the node's name), \G as the graph's name
+    assert drawn_label(label) == [label]
+
+
+def test_dot_escape_sequences_in_op_names_and_legend_text_are_drawn_as_typed():
+    a = Value(2.0, label="a")
+    out = a * 3.0
+    out._rule = dataclasses.replace(out._rule, name="\\N")
+    svg = run_dot(draw_dot(out, node_colors={a: "#ffffff"}, legend={"#ffffff": "set \\G here"}).source)
+    assert texts(groups(svg, "node")["v1-op"]) == ["\\N"]
+    assert "set \\G here" in texts(svg)
+
+
+@pytest.mark.parametrize("char", ["x", "\u00e9", "\\", "\ud800", "&"])
+def test_a_label_too_long_for_dot_is_drawn_cut_with_a_note_of_what_was_left_out(char):
+    # dot's HTML scanner fails on a run of text of 16,384 bytes: 'é' is 2 bytes, '\ud800' is drawn in 6
+    label = char * 100_000
+    shown = {"\\": "\\", "\ud800": "\\ud800"}.get(char, char)
+    assert drawn_label(label) == [shown * 2000 + "\u2026 (98,000 more characters)"]
+
+
+def test_a_label_of_the_longest_length_drawn_whole_is_not_cut():
+    assert drawn_label("\ud800" * 2000) == ["\\ud800" * 2000]
+    assert drawn_label("y" * 2001) == ["y" * 2000 + "\u2026 (1 more character)"]
 
 
 def test_every_hostile_label_at_once_parses_and_nothing_is_injected():
