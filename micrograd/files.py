@@ -236,7 +236,8 @@ def _cannot_write(path: Path, exc: OSError) -> OSError:
     folder = next((p for p in path.parents if p.is_dir()), None)  # where the file (or its folder) goes
     if blocker is not None:
         reason = f"{blocker} is a file, not a directory"
-    elif folder is not None and exc.errno in _FOLDER_REASONS:
+    elif folder is not None and exc.errno in _FOLDER_REASONS and exc.filename is not None:
+        # the OS's refusal of our temporary file or a folder (a refusal raised here has its own words)
         reason = _FOLDER_REASONS[exc.errno].format(folder=folder)
     else:
         reason = exc.strerror or str(exc)
