@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean system-dot system-chromium
+.PHONY: demo test lint bench mutate clean system-dot system-chromium
 
 demo: $(VENV)/.demo-deps system-dot
 	$(BIN)/micrograd demo
@@ -22,6 +22,10 @@ lint: $(VENV)/.test-deps
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python demos/benchmark.py
+
+# plants each bug of tests/mutate.py in a scratch copy and runs the tests that should catch it (minutes)
+mutate: $(VENV)/.test-deps system-dot system-chromium
+	$(BIN)/python tests/mutate.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -10,16 +10,20 @@ import html
 import itertools
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from micrograd.cli import main
 from micrograd.data import DATASETS, train_val_split
-from micrograd.training import LOSSES
+from micrograd.engine import Value
+from micrograd.nn import MLP
+from micrograd.training import LOSSES, fit
 
 REPO = Path(__file__).resolve().parents[1]
 NEURON = "tanh(x1*w1 + x2*w2 + b)"
@@ -156,6 +160,113 @@ def test_train_compile_gives_the_eager_numbers(capsys):
     assert eager[0] == compiled[0] == 0
     loss_line = [line.split("):")[1] for line in eager[1].splitlines() if line.startswith("after")]
     assert loss_line and loss_line[0] in compiled[1]
+
+
+# ----------------------------------------------------------------------------------------------
+# The printed figures, recomputed: the same data, split, model and fit() called directly with the
+# options `micrograd train --help` documents (defaults: the classic moons run, seed 1), and each
+# accuracy counted here from the model's outputs
+
+REPORT = re.compile(
+    r"^after (?P<steps>\d+) steps? \([\d.]+ s\): loss (?P<loss>\d+\.\d{4}), "
+    r"training accuracy (?P<train>\d+\.\d)%(?:, held-out accuracy (?P<held_out>\d+\.\d)%)?$"
+)
+
+
+def printed_figures(out: str) -> dict:
+    lines = [line for line in out.splitlines() if line.startswith("after ")]
+    assert len(lines) == 1, out
+    match = REPORT.match(lines[0])
+    assert match, lines[0]
+    return match.groupdict()
+
+
+def counted_accuracy(model, X, y) -> str:
+    """The percentage of samples whose class (score > 0, or the largest logit) is the label, as printed."""
+    hits = 0
+    for x, label in zip(X, y):
+        out = model(x)
+        if isinstance(out, Value):
+            predicted = int(out.data > 0)
+        else:
+            predicted = max(range(len(out)), key=lambda j: out[j].data)
+        hits += predicted == label
+    return f"{100 * hits / len(X):.1f}"
+
+
+@cache
+def direct_figures(
+    dataset="moons", hidden=(16, 16), activation="relu", init="uniform", loss=None, optimizer="sgd",
+    lr=None, steps=100, batch_size=None, samples=100, val=0.0, seed=1,
+) -> dict:  # fmt: skip
+    X, y = DATASETS[dataset](n_samples=samples, seed=seed)
+    classes = max(y) + 1
+    loss = loss or ("hinge" if classes == 2 else "cross_entropy")
+    X_val, y_val = [], []
+    if val:
+        X, y, X_val, y_val = train_val_split(X, y, val_fraction=val, seed=seed)
+    outputs = 1 if loss in ("hinge", "bce") or (loss == "mse" and classes == 2) else classes
+    model = MLP(len(X[0]), [*hidden, outputs], activation=activation, init=init, seed=seed)
+    history = fit(
+        model, X, y, loss=loss, optimizer=optimizer, lr=lr, steps=steps, batch_size=batch_size,
+        progress=False, seed=seed,
+    )  # fmt: skip
+    return {
+        "steps": str(steps),
+        "loss": f"{history.loss[-1]:.4f}",
+        "train": counted_accuracy(model, X, y),
+        "held_out": counted_accuracy(model, X_val, y_val) if val else None,
+    }
+
+
+def test_train_prints_the_loss_and_both_accuracies_of_a_direct_fit_on_the_same_split(capsys):
+    status, out, err = cli(capsys, "train", "moons", "--val", "0.2", "--steps", "10", "--quiet")
+    assert status == 0, err
+    assert "80 training samples, 20 held out, 2 features, 2 classes" in out
+    expected = direct_figures(val=0.2, steps=10)
+    # the two accuracies differ on this run, so one printed in place of the other is caught
+    assert expected["train"] != expected["held_out"]
+    assert printed_figures(out) == expected
+
+
+# a small run per dataset, as typed and as fit() options, that each option below changes
+BASE = {"moons": ["--samples", "40", "--steps", "6"], "spiral": ["--samples", "60", "--steps", "6"]}
+BASE_OPTIONS = {
+    "moons": {"samples": 40, "steps": 6},
+    "spiral": {"dataset": "spiral", "samples": 60, "steps": 6},
+}
+
+# (dataset, the option as typed, the same option for a direct fit)
+OPTIONS = [
+    ("moons", ["--lr", "0.05"], {"lr": 0.05}),
+    ("moons", ["--steps", "3"], {"steps": 3}),
+    ("moons", ["--hidden", "8"], {"hidden": (8,)}),
+    ("moons", ["--hidden", "none"], {"hidden": ()}),
+    ("moons", ["--optimizer", "adam"], {"optimizer": "adam"}),
+    ("moons", ["--optimizer", "adamw", "--lr", "0.02"], {"optimizer": "adamw", "lr": 0.02}),
+    ("moons", ["--seed", "3"], {"seed": 3}),
+    ("moons", ["--val", "0.25"], {"val": 0.25}),
+    ("moons", ["--samples", "60"], {"samples": 60}),
+    ("moons", ["--batch-size", "8"], {"batch_size": 8}),
+    ("moons", ["--activation", "tanh"], {"activation": "tanh"}),
+    ("moons", ["--init", "kaiming"], {"init": "kaiming"}),
+    ("moons", ["--loss", "mse"], {"loss": "mse"}),
+    ("moons", ["--loss", "bce"], {"loss": "bce"}),
+    ("moons", ["--loss", "cross_entropy"], {"loss": "cross_entropy"}),
+    ("spiral", ["--batch-size", "16"], {"batch_size": 16}),
+    ("spiral", ["--optimizer", "adam", "--lr", "0.05"], {"optimizer": "adam", "lr": 0.05}),
+]
+
+
+@pytest.mark.parametrize("dataset,option,fit_option", OPTIONS, ids=[" ".join(o) for _, o, _ in OPTIONS])
+def test_each_train_option_changes_the_figures_as_a_direct_fit_with_it_predicts(
+    capsys, dataset, option, fit_option
+):
+    status, out, err = cli(capsys, "train", dataset, *BASE[dataset], *option, "--quiet")
+    assert status == 0, err
+    expected = direct_figures(**{**BASE_OPTIONS[dataset], **fit_option})
+    assert printed_figures(out) == expected
+    assert expected != direct_figures(**BASE_OPTIONS[dataset])  # the option matters on this run
 
 
 def test_demo_runs_end_to_end_and_lists_every_file(tmp_path):

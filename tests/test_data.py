@@ -37,6 +37,72 @@ def test_every_dataset_gives_points_and_class_indices_reproducibly_from_its_seed
     assert make(n_samples=60, seed=5)[0] != X
 
 
+# The first two points and ten labels of each dataset for n_samples=60, seed=4, printed once from
+# the generators: the data of every seeded test, demo and README figure. A change of any generator
+# (an extra draw, another order, another scale) changes them.
+PINNED = {
+    "blobs": ([-7.626296488374058, -2.0883607609976105], [-5.9043154780721245, -7.960081027543793],
+              [2, 0, 1, 0, 1, 2, 0, 1, 1, 0]),
+    "circles": ([1.0020427972396553, 0.02324327100697361], [0.12678225827004533, 0.5178034626411294],
+                [0, 1, 0, 1, 0, 1, 0, 1, 0, 0]),
+    "moons": ([1.0040855944793103, 0.04648654201394722], [0.4230405613493061, -0.14661442893943785],
+              [0, 1, 0, 1, 0, 1, 0, 1, 0, 0]),
+    "spiral": ([-0.3001648231625558, 0.09810234770657777], [0.09718253263002817, -0.040446109350415996],
+               [1, 2, 2, 2, 1, 2, 0, 1, 0, 2]),
+    "xor": ([-0.527903820525131, -0.7936679315385684], [-0.20788351477863798, -0.6900554583951795],
+            [0, 0, 0, 0, 1, 1, 0, 1, 0, 1]),
+    "yinyang": ([-0.04224321015220478, -0.8197995116335886], [-0.44663471311709957, -0.6546709414292622],
+                [0, 0, 0, 2, 1, 0, 2, 1, 2, 0]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_every_dataset_gives_its_pinned_points_for_seed_4(name):
+    X, y = DATASETS[name](n_samples=60, seed=4)
+    first, second, labels = PINNED[name]
+    assert X[:2] == [pytest.approx(first, rel=1e-12), pytest.approx(second, rel=1e-12)]
+    assert y[:10] == labels
+
+
+# make_moons(10, noise=0.1, seed=1), printed once. Checked by reasoning about the generator: without
+# noise the five points of each moon sit at t = 0, pi/4, pi/2, 3 pi/4, pi, (cos t, sin t) on top
+# (class 0) and (1 - cos t, 0.5 - sin t) below (class 1), derived by hand in HALF_CIRCLES below;
+# each pinned point must be its own noiseless point plus a jitter under 4 standard deviations
+# (0.4), every noiseless point used once.
+MOONS_SEED_1 = [
+    ([-0.9800688023516246, 0.013337460465860608], 0),
+    ([0.8494170998739257, -0.4462002821338966], 1),
+    ([-0.10921732151041409, 1.0031334516831716], 0),
+    ([0.29339374717610966, -0.21358095722381626], 1),
+    ([0.7137403620803737, 0.6306524160893843], 0),
+    ([0.05464683003382316, 0.4086029056264687], 1),
+    ([-0.8093170981876348, 0.5634238366762946], 0),
+    ([2.0202969177309966, 0.4855297691835078], 1),
+    ([1.7391778912864322, 0.03180442313752105], 1),
+    ([1.1288184753155464, 0.1449445608699771], 0),
+]
+R = math.sqrt(0.5)  # cos(pi/4) = sin(pi/4)
+HALF_CIRCLES = {
+    0: [(1.0, 0.0), (R, R), (0.0, 1.0), (-R, R), (-1.0, 0.0)],
+    1: [(0.0, 0.5), (1 - R, 0.5 - R), (1.0, -0.5), (1 + R, 0.5 - R), (2.0, 0.5)],
+}
+
+
+def test_the_classic_moons_seed_gives_its_pinned_points():
+    X, y = make_moons(10, noise=0.1, seed=1)
+    assert y == [label for _, label in MOONS_SEED_1]
+    assert X == [pytest.approx(point, rel=1e-12) for point, _ in MOONS_SEED_1]
+
+
+def test_the_pinned_moons_are_the_hand_derived_half_circles_plus_a_small_jitter():
+    used = set()
+    for point, label in MOONS_SEED_1:
+        nearest = min(HALF_CIRCLES[label], key=lambda clean: math.dist(point, clean))
+        assert math.dist(point, nearest) < 0.4, (point, label)
+        used.add((label, nearest))
+    assert len(used) == 10
+
+
 def test_dataset_names_are_the_cli_names():
     assert set(DATASETS) == {"moons", "circles", "blobs", "xor", "spiral", "yinyang"}
 
@@ -63,6 +129,77 @@ def test_moons_noise_is_gaussian_with_the_given_scale():
     mean = sum(distance(p, c) for p, c in zip(noisy, noisy_labels)) / 2000
     # |N(0, 0.1)| has mean 0.1 * sqrt(2 / pi) ~ 0.08 (radial part of a 2-D jitter)
     assert 0.05 < mean < 0.11
+
+
+# -- the noise, per coordinate ---------------------------------------------------------------------
+#
+# The noise is the residual from the noiseless point. With n_samples=2 each moon (each circle) has
+# one point, at t = 0, known by hand and told apart by its label: moons (1, 0) and (0, 0.5), circles
+# (1, 0) and (factor, 0). Over 10,000 seeds that is 10,000 draws per coordinate and class: the
+# sample standard deviation is then within 0.7% of the true one (one standard error), and the mean
+# within 1% of it; the bound below is 5%, so a noise scaled by 1.05 or more fails.
+
+SEEDS = range(10_000)
+
+
+def assert_gaussian_scale(residuals, sigma, what):
+    n = len(residuals)
+    mean = sum(residuals) / n
+    std = math.sqrt(sum((r - mean) ** 2 for r in residuals) / (n - 1))
+    assert abs(mean) < 0.05 * sigma, f"{what}: the noise has mean {mean:.4g}, not 0"
+    assert abs(std - sigma) < 0.05 * sigma, f"{what}: the noise has standard deviation {std:.4g}, not {sigma}"
+
+
+@pytest.mark.parametrize(
+    "make, clean",
+    [
+        (lambda seed: make_moons(2, noise=0.1, seed=seed), {0: (1.0, 0.0), 1: (0.0, 0.5)}),
+        (lambda seed: make_circles(2, noise=0.1, factor=0.5, seed=seed), {0: (1.0, 0.0), 1: (0.5, 0.0)}),
+    ],
+    ids=["moons", "circles"],
+)
+def test_noise_is_the_given_standard_deviation_on_each_coordinate_of_each_class(make, clean):
+    residuals = {(label, axis): [] for label in clean for axis in (0, 1)}
+    for seed in SEEDS:
+        X, y = make(seed)
+        for point, label in zip(X, y):
+            for axis in (0, 1):
+                residuals[label, axis].append(point[axis] - clean[label][axis])
+    for (label, axis), values in residuals.items():
+        assert_gaussian_scale(values, 0.1, f"class {label}, x[{axis}]")
+
+
+def test_xor_noise_is_the_residual_from_the_same_seeds_noiseless_points():
+    # the points are drawn first and jittered after, so noise=0 with the same seed gives the same points
+    clean, labels = make_xor(10_000, noise=0.0, seed=7)
+    noisy, noisy_labels = make_xor(10_000, noise=0.2, seed=7)
+    assert noisy_labels == labels  # the class is the noiseless point's
+    for axis in (0, 1):
+        assert_gaussian_scale([p[axis] - c[axis] for p, c in zip(noisy, clean)], 0.2, f"x[{axis}]")
+
+
+def test_blobs_spread_by_cluster_std_on_each_coordinate_of_each_blob():
+    centres = [[0.0, 0.0], [10.0, -5.0]]
+    X, y = make_blobs(20_000, centers=centres, cluster_std=0.7, seed=2)
+    for label, centre in enumerate(centres):
+        for axis in (0, 1):
+            values = [p[axis] - centre[axis] for p, c in zip(X, y) if c == label]
+            assert_gaussian_scale(values, 0.7, f"blob {label}, x[{axis}]")
+
+
+def test_spiral_noise_is_the_angle_residual_at_the_end_of_each_arm():
+    # two points per arm: r = 0 (where the angle does not show) and r = 1 at angle 4 (j + 1) + noise,
+    # drawn as (sin t, cos t), so the angle is atan2(x[0], x[1])
+    residuals = {0: [], 1: []}
+    for seed in SEEDS:
+        X, y = make_spiral(4, classes=2, noise=0.2, seed=seed)
+        for (a, b), label in zip(X, y):
+            if math.hypot(a, b) > 0.5:
+                delta = math.atan2(a, b) - 4.0 * (label + 1)
+                residuals[label].append(math.remainder(delta, 2 * math.pi))
+    for label, values in residuals.items():
+        assert len(values) == len(SEEDS)
+        assert_gaussian_scale(values, 0.2, f"arm {label}")
 
 
 def test_circles_without_noise_have_radius_one_and_factor():
@@ -173,6 +310,19 @@ def test_train_val_split_holds_out_the_fraction_and_keeps_every_sample_once():
     assert sorted(y_train + y_val) == y
     assert all(p[0] == label for p, label in zip(X_train + X_val, y_train + y_val))  # pairs stay together
     assert train_val_split(X, y, val_fraction=0.3, seed=1) == (X_train, y_train, X_val, y_val)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_train_val_split_shuffles_a_class_sorted_dataset_so_both_classes_are_held_out(seed):
+    # all of class 0 then all of class 1: holding out the first or the last fifth would hold out one class
+    X = [[float(i), 0.0] for i in range(100)]
+    y = [0] * 50 + [1] * 50
+    X_train, y_train, X_val, y_val = train_val_split(X, y, val_fraction=0.2, seed=seed)
+    # a uniformly random fifth: about 10 of each class (hypergeometric, standard deviation 2.0)
+    assert 4 <= y_val.count(0) <= 16 and 4 <= y_val.count(1) <= 16
+    # nor a stride (every fifth sample): the held-out indices are not evenly spaced
+    held_out = sorted(int(p[0]) for p in X_val)
+    assert len({b - a for a, b in zip(held_out, held_out[1:])}) > 1
 
 
 @pytest.mark.parametrize(

@@ -46,9 +46,26 @@ def check_image(path: Path) -> None:
         assert b"<svg" in data, path.name
 
 
-def test_every_seed_has_a_demo():
-    # the seed texts 000-004 (see the README's list of derivations), one demo each
-    assert sorted(name[:3] for name in SEED_DEMOS) == ["000", "001", "002", "003", "004"]
+# the scripts of demos/ that other test files run (benchmark, digits), and the helper module
+RUN_ELSEWHERE = ["benchmark.py", "digits.py"]
+HELPERS = ["common.py"]
+
+
+def test_every_script_in_the_demos_folder_is_run_by_a_test():
+    on_disk = sorted(path.name for path in DEMOS.glob("*.py"))
+    assert on_disk == sorted([*EXPECTED, *RUN_ELSEWHERE, *HELPERS])
+    others = [p.read_text() for p in (REPO / "tests").glob("test_*.py") if p.name != "test_demos.py"]
+    for name in RUN_ELSEWHERE:
+        assert any(f'"{name}"' in text for text in others), f"no test runs demos/{name}"
+
+
+def test_every_seed_derivation_the_readme_lists_is_a_demo_in_the_folder():
+    # the README's table of the seed texts 000-004, one demo each, and the moons demo
+    readme = (REPO / "README.md").read_text()
+    table = re.findall(r"^\| `([\w.]+\.py)` \|", readme, flags=re.MULTILINE)
+    assert sorted(table) == sorted(EXPECTED)
+    assert sorted(name[:3] for name in table if name[:3].isdigit()) == ["000", "001", "002", "003", "004"]
+    assert all((DEMOS / name).is_file() for name in table)
 
 
 @pytest.fixture(scope="module")

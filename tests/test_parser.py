@@ -178,9 +178,11 @@ def test_names_are_listed_in_order_of_appearance():
 
 
 def test_constants_are_not_nodes():
-    out, _ = build("x * 2", {"x": 1.5})
-    assert out.operands() == (out.operands()[0], 2.0)
-    assert len(topological_order(out)) == 2
+    out, leaves = build("x * 2", {"x": 1.5})
+    x, two = out.operands()
+    assert x is leaves["x"]  # the variable's own leaf
+    assert type(two) is float and two == 2.0  # the constant stays a number, not a node
+    assert topological_order(out) == [leaves["x"], out]
 
 
 def test_unicode_names_are_variables():

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from micrograd.data import make_blobs, make_moons, make_xor
+from micrograd.data import batches, make_blobs, make_moons, make_xor
 from micrograd.losses import mse
 from micrograd.nn import MLP, to_torch
 from micrograd.optim import SGD
@@ -127,11 +127,16 @@ def test_the_classic_demo_notebook_runs_unchanged_and_prints_its_published_numbe
         assert round(seen[k][0], decimals) == published_loss, f"step {k}"
         assert seen[k][1] == pytest.approx(published_acc), f"step {k}"
 
-    # the decision-boundary cell: a numpy mesh, each row wrapped in Values
+    # the decision-boundary cell: a numpy mesh, each row wrapped in Values; the class it draws at
+    # each mesh point is the one torch's copy of the trained network computes there
     xx, yy = np.meshgrid(np.arange(-2.0, 3.0, 0.25), np.arange(-1.5, 2.0, 0.25))
     Xmesh = np.c_[xx.ravel(), yy.ravel()]
     scores = list(map(model, [list(map(Value, xrow)) for xrow in Xmesh]))
-    assert np.array([s.data > 0 for s in scores]).shape == (len(Xmesh),)
+    Z = np.array([s.data > 0 for s in scores])
+    reference = to_torch(model)(torch.tensor(Xmesh, dtype=torch.float64)).squeeze(1)
+    assert [s.data for s in scores] == pytest.approx(reference.tolist(), rel=1e-9, abs=1e-9)
+    assert Z.tolist() == (reference > 0).tolist()
+    assert 0 < Z.sum() < len(Z)  # the boundary crosses the plotted region: both classes are drawn
 
     printed = capsys.readouterr().out.splitlines()
     # print(model): the shape in one line (the classic printed its 33 neurons in a row)
@@ -226,6 +231,25 @@ def test_minibatches_cycle_through_the_data():
         progress=False,
     )
     assert batch_sizes == [4, 4, 2, 4, 4, 2]
+
+
+def test_each_epoch_visits_every_sample_once_in_a_new_order():
+    # labels 0..9 are the samples' own indices, so the loss sees which samples each batch holds
+    X = [[0.1 * i, -0.1 * i] for i in range(10)]
+    seen = []
+
+    def loss(outs, labels):
+        seen.append(list(labels))
+        return mse(outs, [0.0] * len(outs))
+
+    fit(MLP(2, [1], seed=0), X, list(range(10)), loss=loss, batch_size=5, steps=8, seed=3, progress=False)
+    epochs = [seen[k] + seen[k + 1] for k in range(0, 8, 2)]
+    assert all(sorted(epoch) == list(range(10)) for epoch in epochs)  # each sample once per epoch
+    # shuffled anew each epoch: 10! orders, so four epochs in one order would be no accident
+    assert len({tuple(epoch) for epoch in epochs}) == 4
+    assert all(epoch != list(range(10)) for epoch in epochs)
+    # the documented orders: epoch e shuffled by data.batches with seed + e
+    assert epochs == [[i for _, b in batches(X, list(range(10)), 5, seed=3 + e) for i in b] for e in range(4)]
 
 
 def test_validation_accuracy_and_callback_are_recorded_each_step():
