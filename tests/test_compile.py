@@ -1,20 +1,25 @@
 """Compiled steps against the eager engine (and torch): values, gradients, updates, and misfit inputs.
 
 The oracle is the eager engine running the same Python function on fresh Values (it is itself checked
-against torch in test_engine.py), plus torch directly for the classic moons step. "Equal" means within
-1e-12 relative to the larger of the value and the scale of the graph (rounding differs: numpy's exp
-and the math module's may differ in the last bit, and sums add in a different order).
+against torch in test_engine.py), plus torch directly for the classic moons step, math.fsum for sums,
+and figures derived by hand. "Equal" means within 1e-12 relative to the larger of the value and the
+scale of the graph (rounding differs: numpy's exp and the math module's may differ in the last bit,
+and matrix products and sums add in another order); where the compiled step promises the same floats
+(additions as written, sums that cancel), the tests ask for exact equality.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import random
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -32,8 +37,9 @@ from micrograd.compile import (
     vectorized,
 )
 from micrograd.data import make_moons, make_spiral
-from micrograd.engine import RULES, linear, topological_order, total
+from micrograd.engine import RULES, affine, linear, topological_order, total
 from micrograd.nn import MLP
+from micrograd.optim import SGD, Adam, AdamW, cosine_decay
 from micrograd.training import fit
 
 torch.set_default_dtype(torch.float64)
@@ -61,7 +67,9 @@ def zero(params) -> None:
 
 N_INPUTS, N_PARAMS = 3, 3
 CONSTANTS = [-1.5, -0.5, 0.5, 1.0, 2.0, 3.0]
-OPS = [*RULES, "python_sum"]  # python_sum: builtin sum(), a chain of '+' nodes the compiler folds
+# python_sum: builtin sum(), a chain of '+' nodes the compiler folds; neuron: a neuron of the
+# parameters on two nodes (on a batch, one neuron for every sample: a grid, maybe a matrix product)
+OPS = [*RULES, "python_sum", "neuron"]
 
 
 @st.composite
@@ -103,6 +111,8 @@ def build(program, xs, ps) -> Value:
             out = a.sqrt() if mode == 1 and raw_ok else positive(a).sqrt()
         elif op == "linear":
             out = linear([a, b], [d, c], b if mode == 0 else c)
+        elif op == "neuron":
+            out = affine((ps[0], ps[1], ps[2]) if mode < 2 else (ps[2], ps[0], ps[1]), (a, b))
         elif op == "sum":
             out = total([a, b, d, c])
         elif op == "python_sum":
@@ -168,6 +178,46 @@ def test_random_expressions_match_eager_across_new_inputs_and_parameters(program
     for p, w in zip(ps, ws2):  # a parameter update, seen by the next call
         p.data = w
     check_call(step, program, xs2, ps)
+
+
+def eager_batch(program, X, ps):
+    """The loss summed over the samples of X, eagerly: (loss, grads, scales) or the exception."""
+    zero(ps)
+    try:
+        root = total([build(program, [Value(x) for x in xs], ps) for xs in X])
+        root.backward()
+    except (ArithmeticError, ValueError) as exc:
+        return exc
+    nodes = topological_order(root)
+    return root.data, [p.grad for p in ps], scale_of(n.data for n in nodes), scale_of(n.grad for n in nodes)
+
+
+@settings(max_examples=60)
+@given(
+    programs(),
+    st.lists(st.lists(numbers, min_size=N_INPUTS, max_size=N_INPUTS), min_size=4, max_size=4),
+    st.lists(numbers, min_size=N_PARAMS, max_size=N_PARAMS),
+)
+def test_random_programs_on_a_batch_match_eager(program, X, ws):
+    # one program per sample, the parameters shared: each level's nodes of one op run together, and
+    # a linear node on parameters alone is the same neuron for every sample (a grid)
+    ps = [Value(w) for w in ws]
+    try:
+        step = compile(lambda X: total([build(program, xs, ps) for xs in X]), params=ps, inputs=(X,))
+    except (ArithmeticError, ValueError) as exc:
+        assert type(exc) is type(eager_batch(program, X, ps))
+        return
+    for batch in (X, [[-v for v in xs] for xs in X]):
+        want = eager_batch(program, batch, ps)
+        zero(ps)
+        if isinstance(want, Exception):
+            with pytest.raises(type(want)):
+                step(batch)
+            continue
+        loss, grads, value_scale, grad_scale = want
+        assert_close(step(batch), loss, value_scale, "loss")
+        for i, (p, g) in enumerate(zip(ps, grads)):
+            assert_close(p.grad, g, grad_scale, f"grad of parameter {i}")
 
 
 def test_every_op_of_the_rule_table_has_a_vectorized_form():
@@ -484,3 +534,395 @@ def test_digits_demo_reaches_95_percent_held_out_and_writes_its_pictures(tmp_pat
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
     svg = (tmp_path / "digits_levels.svg").read_text()
     assert "<svg" in svg and "level 1" in svg
+
+
+# ---------------------------------------------------------------------------------------------
+# Additions and sums: rounded as the eager engine rounds them
+
+
+def test_additions_keep_the_association_written():
+    # eager rounds x0 + x1 first: 1e16 + -1e16 = 0, then 1 + 0 = 1.0 (a left-to-right sum gives 0.0)
+    w = Value(1.0)
+    right_nested = compile(lambda x: w * (1.0 + (x[0] + x[1])), [w], ([1e16, -1e16],))
+    assert right_nested([1e16, -1e16]) == 1.0
+    # written left to right, (1 + 1e16) + -1e16: 1 + 1e16 rounds to 1e16, so the sum is 0.0, as written
+    left_chain = compile(lambda x: w * ((1.0 + x[0]) + x[1]), [w], ([1e16, -1e16],))
+    assert left_chain([1e16, -1e16]) == 0.0
+
+
+def test_a_chain_written_left_to_right_is_folded_but_a_right_nested_addition_is_not():
+    a, b, c, d = (Value(float(i)) for i in range(4))
+    left = ((a + b) + c) + d
+    right = a + (b + (c + d))
+    assert {levels(left)[n] for n in topological_order(left) if n._op == "+"} == {1}  # one sum
+    assert max(levels(right).values()) == 3  # c + d, then b + (.), then a + (.)
+
+
+def test_a_sum_node_adds_as_exactly_as_math_fsum():
+    # engine.total is math.fsum: 1 + 1e16 - 1e16 is 1.0 there (a sum in order would give 0.0)
+    w = Value(1.0)
+    alone = compile(lambda x: w * total([1.0, x[0], x[1]]), [w], ([1e16, -1e16],))
+    assert alone([1e16, -1e16]) == 1.0
+    # many sum nodes at once: numpy adds them, and a row that cancels is added again with fsum
+    rng = random.Random(5)
+    rows = [[rng.uniform(-1, 1) for _ in range(6)] for _ in range(12)]
+    rows += [[1.0, 1e16, 3.0, -1e16, 0.5, 0.25], [1e-3, 1e20, -1e20, 1e-3, 2e-3, 0.0]]
+    rows += [[rng.uniform(0, 1) for _ in range(6)] for _ in range(6)]
+
+    def sums(X):
+        row_sums = [total(row) for row in X]
+        return w * total(row_sums), row_sums
+
+    step = compile(sums, [w], (rows,), has_aux=True)
+    step(rows)
+    for row, got in zip(rows, step.aux.tolist()):
+        exact = math.fsum(row)
+        assert abs(got - exact) <= 2.0**-44 * abs(exact), (row, got, exact)
+    assert step.aux.tolist()[12:14] == [4.75, 0.004]  # by hand: the cancelling rows, exactly
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers as matrix products: regular grids, and the irregular ones that stay segment sums
+
+
+def as_values(batch):
+    return [[Value(v) if isinstance(v, float) else v for v in row] for row in batch]
+
+
+def compare_with_eager(loss_fn, params, batches, products):
+    """Compiled at batches[0]; on every batch the loss and each gradient equal the eager engine's."""
+    step = compile(loss_fn, params, (batches[0],))
+    assert step.n_products == products, step
+    for batch in batches:
+        zero(params)
+        root = loss_fn(as_values(batch))
+        root.backward()
+        want = [p.grad for p in params]
+        nodes = topological_order(root)
+        value_scale, grad_scale = scale_of(n.data for n in nodes), scale_of(n.grad for n in nodes)
+        zero(params)
+        assert_close(step(batch), root.data, value_scale, "loss")
+        for i, (p, g) in enumerate(zip(params, want)):
+            assert_close(p.grad, g, grad_scale, f"grad of parameter {i}")
+    return step
+
+
+def random_batches(rng, n, k, count=2):
+    return [[[rng.uniform(-2, 2) for _ in range(k)] for _ in range(n)] for _ in range(count)]
+
+
+def neurons(rng, m, k, start=0):
+    return [
+        tuple(Value(rng.uniform(-1, 1), label=f"N{start + j}.p{i}") for i in range(k + 1)) for j in range(m)
+    ]
+
+
+def params_of(ns):
+    return list(dict.fromkeys(p for n in ns for p in n if isinstance(p, Value)))
+
+
+def loss_of_outputs(rows):
+    """A loss that reads every output with its own weight (so no gradient is uniform)."""
+    return total([(0.1 * (i + 1) + 0.01 * j) * h.tanh() for i, r in enumerate(rows) for j, h in enumerate(r)])
+
+
+def test_a_layer_on_a_batch_runs_as_one_matrix_product_with_its_activation():
+    rng = random.Random(0)
+    layer1, layer2 = neurons(rng, 5, 3), neurons(rng, 4, 5, start=5)
+
+    def loss_fn(X):
+        h = [[affine(n, tuple(x)).relu() for n in layer1] for x in X]
+        return loss_of_outputs([[affine(n, tuple(row)) for n in layer2] for row in h])
+
+    step = compare_with_eager(loss_fn, params_of(layer1 + layer2), random_batches(rng, 6, 3), products=2)
+    # by hand: two products (the relu folded into the first, the loss's tanh into the second), the
+    # products by constants, the sum
+    assert len(step.kernels) == 4
+
+
+# one node alone is a product only when it is a long dot product; a short one adds in the engine's order
+@pytest.mark.parametrize("n, m, k, products", [(1, 4, 3, 1), (5, 1, 3, 1), (1, 1, 20, 1), (1, 1, 3, 0)])
+def test_one_sample_or_one_neuron_is_a_product_too(n, m, k, products):
+    rng = random.Random(n + m)
+    layer = neurons(rng, m, k)
+    loss_fn = lambda X: loss_of_outputs([[affine(p, tuple(x)) for p in layer] for x in X])  # noqa: E731
+    compare_with_eager(loss_fn, params_of(layer), random_batches(rng, n, k), products)
+
+
+def test_a_partial_grid_runs_as_segment_sums():
+    rng = random.Random(1)
+    layer = neurons(rng, 4, 3)
+    # sample i meets neurons 0..i only: not every sample meets every neuron
+    def loss_fn(X):
+        return loss_of_outputs([[affine(p, tuple(x)) for p in layer[: i + 1]] for i, x in enumerate(X)])
+
+    compare_with_eager(loss_fn, params_of(layer), random_batches(rng, 4, 3), products=0)
+
+
+def test_constants_among_the_inputs_are_read_as_constants():
+    rng = random.Random(2)
+    layer = neurons(rng, 3, 4)
+    loss_fn = lambda X: loss_of_outputs([[affine(p, (x[0], 2.5, x[1], -1.0)) for p in layer] for x in X])  # noqa: E731
+    compare_with_eager(loss_fn, params_of(layer), random_batches(rng, 5, 2), products=1)
+
+
+def test_shared_weights_get_the_sum_of_their_gradients():
+    rng = random.Random(3)
+    w, u = Value(0.7, label="w"), Value(-0.3, label="u")
+    tied = [(w, u, Value(0.1)), (u, w, Value(0.2)), (w, w, Value(-0.4))]  # shared, and twice in one neuron
+    loss_fn = lambda X: loss_of_outputs([[affine(p, tuple(x)) for p in tied] for x in X])  # noqa: E731
+    compare_with_eager(loss_fn, params_of(tied), random_batches(rng, 6, 2), products=1)
+
+
+def test_weights_computed_by_other_nodes_and_inputs_in_another_order():
+    rng = random.Random(4)
+    raw = neurons(rng, 3, 3)
+    params = params_of(raw)[::-1]  # parameters listed backwards: the weights are gathered, not viewed
+
+    def loss_fn(X):
+        squashed = [(*(p.tanh() for p in n[:-1]), n[-1]) for n in raw]  # weights made by tanh nodes
+        h = [[affine(p, tuple(x)) for p in squashed] for x in X]
+        return loss_of_outputs([[affine(raw[0], tuple(reversed(row)))] for row in h])  # reversed outputs
+
+    compare_with_eager(loss_fn, params, random_batches(rng, 5, 3), products=2)
+
+
+def test_layer_outputs_read_by_the_activation_and_by_another_op():
+    rng = random.Random(6)
+    layer = neurons(rng, 4, 3)
+
+    def loss_fn(X):
+        h = [[affine(p, tuple(x)) for p in layer] for x in X]
+        return total([v.relu() * 0.5 + v * v for row in h for v in row])
+
+    compare_with_eager(loss_fn, params_of(layer), random_batches(rng, 5, 3), products=1)
+
+
+def test_a_neuron_without_inputs_and_lone_short_dot_products_are_segment_sums():
+    rng = random.Random(7)
+    b, ws = Value(0.5), [Value(rng.uniform(-1, 1)) for _ in range(3)]
+    loss_fn = lambda X: total([affine((b,), ()) * linear(ws, x, 0.25) for x in X])  # noqa: E731
+    compare_with_eager(loss_fn, [b, *ws], random_batches(rng, 1, 3), products=0)
+
+
+def layer_errors(make, batch):
+    """The error of the compiled step on ``batch`` and the eager engine's, for loss ``make``."""
+    layer = [(Value(1.0), Value(-1.0), Value(0.0)), (Value(2.0), Value(1.0), Value(0.0))]
+    loss_fn = lambda X: make([[affine(p, tuple(x)) for p in layer] for x in X])  # noqa: E731
+    step = compile(loss_fn, params_of(layer), ([[1.0, 0.5], [2.0, 1.0]],))
+    assert step.n_products == 1
+    with pytest.raises((ArithmeticError, ValueError)) as compiled:
+        step(batch)
+    with pytest.raises((ArithmeticError, ValueError)) as eager:
+        loss_fn(as_values(batch)).backward()
+    return compiled.value, eager.value
+
+
+def log_of_each(h):
+    return total([v.log() for row in h for v in row])
+
+
+def sum_of_each(h):
+    return total([v for row in h for v in row])
+
+
+def sqrt_of_each(h):
+    return total([2.0 * v.sqrt() for row in h for v in row])
+
+
+@pytest.mark.parametrize(
+    "make, batch, error",
+    [
+        (log_of_each, [[1.0, 0.5], [0.5, 1.0]], DomainError),  # 2 * 0.5 - 1 = 0 for the first neuron
+        (sum_of_each, [[1e200, 1e200], [1e308, -1e308]], OverflowError),  # 1e308 - (-1e308) overflows
+        (sqrt_of_each, [[1.0, 1.0], [0.0, 0.0]], ZeroDivisionError),  # sqrt'(0) = 0.5 / 0 on backward
+    ],
+)
+def test_errors_of_a_layer_run_as_a_product_are_the_engines(make, batch, error):
+    compiled, eager = layer_errors(make, batch)
+    assert type(compiled) is type(eager) is error
+    assert str(compiled).startswith(str(eager)), (str(compiled), str(eager))
+
+
+# ---------------------------------------------------------------------------------------------
+# The array interface, threads, and fit_compiled's optimizers on arrays
+
+
+def test_value_and_grad_reads_theta_and_touches_no_value():
+    model = MLP(2, [4, 1], seed=3)
+    X, labels = make_moons(8, seed=2)
+    y = [2.0 * c - 1.0 for c in labels]
+    step = compile(classic_moons_loss(model), params=model.parameters(), inputs=(X, y))
+    theta = step.parameter_values() * 0.5
+    before = [(p.data, p.grad) for p in model.parameters()]
+    loss, gradient = step.value_and_grad(theta, X, y)
+    assert [(p.data, p.grad) for p in model.parameters()] == before
+    for p, value in zip(model.parameters(), theta.tolist()):  # the eager oracle at theta
+        p.data = value
+    zero(model.parameters())
+    root = classic_moons_loss(model)([[Value(v) for v in x] for x in X], y)
+    root.backward()
+    assert_close(loss, root.data)
+    for p, g in zip(model.parameters(), gradient.tolist()):
+        assert_close(g, p.grad)
+    with pytest.raises(ValueError, match=r"theta must be an array of the 17 parameter values"):
+        step.value_and_grad(theta[:3], X, y)
+    with pytest.raises(ValueError, match=r"theta\[2\] is nan"):
+        step.value_and_grad(theta * [1.0, 1.0, math.nan, *[1.0] * 14], X, y)
+
+
+def test_two_threads_calling_one_step_each_get_their_own_answer():
+    model = MLP(2, [8, 1], seed=1)
+    X, labels = make_moons(16, seed=0)
+    y = [2.0 * c - 1.0 for c in labels]
+    step = compile(classic_moons_loss(model), params=model.parameters(), inputs=(X, y))
+    theta = step.parameter_values()
+    batches = [(X, y), ([[-x1, x0] for x0, x1 in X], y[::-1])]
+    expected = [step.value_and_grad(theta, *batch) for batch in batches]
+    wrong = []
+
+    def worker(k):
+        for _ in range(200):
+            loss, gradient = step.value_and_grad(theta, *batches[k])
+            if loss != expected[k][0] or not (gradient == expected[k][1]).all():
+                wrong.append(k)
+
+    def run_in_two_threads(target):
+        threads = [threading.Thread(target=target, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    run_in_two_threads(worker)
+    assert expected[0][0] != expected[1][0] and wrong == []
+    # through the Values: every call adds its gradient into p.grad, none is lost
+    zero(model.parameters())
+    run_in_two_threads(lambda k: [step(*batches[k]) for _ in range(100)])
+    for p, g0, g1 in zip(model.parameters(), expected[0][1].tolist(), expected[1][1].tolist()):
+        assert_close(p.grad, 100 * (g0 + g1), scale_of([100 * g0, 100 * g1]))
+
+
+OPTIMIZERS = {
+    "sgd momentum nesterov decay": lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "sgd momentum": lambda ps: SGD(ps, lr=0.2, momentum=0.5),
+    "adam decay": lambda ps: Adam(ps, lr=0.05, weight_decay=0.01),
+    "adamw cosine": lambda ps: AdamW(ps, lr=0.05, weight_decay=0.1, schedule=cosine_decay(0.05, 0.0, 6)),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_fit_compiled_leaves_model_and_optimizer_as_eager_fit_does(name):
+    X, y = make_moons(20, noise=0.1, seed=1)
+    models = [MLP(2, [6, 1], seed=4) for _ in "ab"]
+    opts = [OPTIMIZERS[name](m.parameters()) for m in models]
+    kwargs = dict(loss="hinge", steps=6, batch_size=8, progress=False)
+    histories = [fit(models[0], X, y, optimizer=opts[0], **kwargs),
+                 fit_compiled(models[1], X, y, optimizer=opts[1], **kwargs)]
+    assert_histories_match(*histories, *models)
+    for pe, pc in zip(models[0].parameters(), models[1].parameters()):
+        assert_close(pc.grad, pe.grad, what="the last gradient")
+    assert (opts[1].steps, opts[1].lr) == (opts[0].steps, opts[0].lr)
+    for state in ("m", "v", "velocity"):
+        if hasattr(opts[0], state):
+            for got, want in zip(getattr(opts[1], state) or [], getattr(opts[0], state) or []):
+                assert_close(got, want, what=state)
+
+
+def test_fit_compiled_shows_the_current_weights_to_a_callback_and_to_validation():
+    X, y = make_moons(16, noise=0.1, seed=2)
+    models = [MLP(2, [5, 1], seed=6) for _ in "ab"]
+    seen: list[list[list[float]]] = [[], []]
+    kwargs = dict(loss="hinge", steps=4, optimizer="adam", lr=0.1, progress=False, validation=(X[:6], y[:6]))
+    histories = []
+    for runner, model, record in zip((fit, fit_compiled), models, seen):
+        def callback(k, history, model=model, record=record):
+            record.append([p.data for p in model.parameters()])
+
+        histories.append(runner(model, X, y, callback=callback, **kwargs))
+    assert histories[1].val_accuracy == histories[0].val_accuracy
+    for got, want in zip(seen[1], seen[0]):
+        for g, w in zip(got, want):
+            assert_close(g, w)
+
+
+class ClippedSGD(SGD):
+    """A user's optimizer: the compiled fit cannot run it on arrays, so it runs on the Values."""
+
+    def _update(self):
+        return [p.data - self.lr * max(-0.05, min(0.05, p.grad)) for p in self.params]
+
+
+def test_fit_compiled_runs_any_other_optimizer_on_the_values():
+    X, y = make_moons(12, seed=3)
+    models = [MLP(2, [4, 1], seed=2) for _ in "ab"]
+    kwargs = dict(loss="hinge", steps=4, progress=False)
+    histories = [runner(model, X, y, optimizer=ClippedSGD(model.parameters(), lr=1.0), **kwargs)
+                 for runner, model in zip((fit, fit_compiled), models)]
+    assert_histories_match(*histories, *models)
+
+
+def test_a_diverging_fit_compiled_stops_as_eager_fit_does():
+    X, y = make_moons(12, seed=3)
+    messages = []
+    for runner in (fit, fit_compiled):
+        model = MLP(2, [4, 1], seed=2)
+        optimizer = SGD(model.parameters(), lr=1e10, weight_decay=1e300)  # lr * (decay * p) overflows
+        with pytest.raises(OverflowError, match=r"step 0 would set parameter '?L0\.N0\.w0'? to") as caught:
+            runner(model, X, y, loss="hinge", optimizer=optimizer, steps=5, progress=False)
+        assert all(math.isfinite(p.data) for p in model.parameters())
+        messages.append(str(caught.value).split(" to ")[0])  # which optimizer, step and parameter
+    assert messages[0] == messages[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients that are not finite: the engine's errors, never an inf or NaN handed back
+
+
+def eager_and_compiled_errors(f, traced_at, x):
+    w = Value(1.0)
+    step = compile(lambda xs: f(w, xs), [w], (traced_at,))
+    errors = []
+    for run in (lambda: f(w, [Value(v) for v in x]).backward(), lambda: step(x)):
+        w.grad = 0.0
+        with pytest.raises((ArithmeticError, ValueError)) as caught:
+            run()
+        errors.append(caught.value)
+    assert w.grad == 0.0 and w.data == 1.0  # the compiled step leaves every Value as it was
+    return errors
+
+
+@pytest.mark.parametrize(
+    "f, x, why",
+    [
+        (lambda w, x: (w * x[0]).log() * 1.0, [1e-320], "its local derivative is inf"),  # 1 / 1e-320
+        (lambda w, x: (w * x[0]) * (w * x[0]) * 1e300, [1e4], "the sum of its gradients overflows"),
+        # the gradient reaching sqrt(0) underflowed to 0 (1e-200 * 1e-200): infinity times 0 is no number
+        (lambda w, x: 1e-200 * (1e-200 * (w * x[0]).sqrt()), [0.0], "underflowed to 0"),
+    ],
+)
+def test_a_gradient_that_is_not_finite_is_the_engines_error(f, x, why):
+    eager, compiled = eager_and_compiled_errors(f, [1.0], x)
+    assert type(compiled) is type(eager)
+    assert why in str(eager) and str(compiled).startswith(str(eager))
+
+
+def test_an_infinite_local_derivative_behind_an_exact_zero_contributes_nothing():
+    # relu(w x1) at x1 < 0 is exactly 0: the product passes sqrt(w x0) at x0 = 0 exactly 0, as eager
+    w = Value(1.0)
+    step = compile(lambda x: (w * x[1]).relu() * (w * x[0]).sqrt() + w, [w], ([1.0, 1.0],))
+    zero([w])
+    assert (step([0.0, -1.0]), w.grad) == (1.0, 1.0)  # by hand: 0 * 0 + 1, and only the + w passes 1
+
+
+def test_a_parameter_made_nan_from_outside_is_named():
+    w = Value(1.0, label="w")
+    step = compile(lambda x: w * x, [w], (2.0,))
+    w.data = math.nan
+    with pytest.raises(ValueError, match=r"parameter w is nan: its \.data was set") as compiled:
+        step(2.0)
+    with pytest.raises(ValueError) as eager:  # the eager engine refuses it too (naming the op)
+        w * Value(2.0)
+    assert type(compiled.value) is type(eager.value)
+    with pytest.raises(ValueError, match=r"theta\[0\] is inf"):
+        step.value_and_grad(np.array([math.inf]), 2.0)
