@@ -47,8 +47,10 @@ class History:
 DIVERGENCE = 1e6
 
 
-class TrainingDiverged(ArithmeticError):
+class TrainingDiverged(OverflowError):
     """The loss stopped being finite, or grew past ``DIVERGENCE`` times its start: the steps are too large.
+
+    An OverflowError, so code that catches the engine's or the optimizer's overflow catches it too.
 
     ``step`` is the 1-based step at which training stopped (of ``steps``), ``reason`` what the loss
     did, ``lr`` the learning rate of the update before it (None at the first step) and ``history``
@@ -359,7 +361,7 @@ def fit(
     linearly to 0.1. Minibatches come from ``data.batches`` (epoch e shuffled with seed + e).
     ``callback(step, history)`` runs after every step (e.g. to draw the decision boundary).
 
-    Training that diverges stops with ``TrainingDiverged`` (an ArithmeticError) at the step where
+    Training that diverges stops with ``TrainingDiverged`` (an OverflowError) at the step where
     the loss overflows or grows past ``DIVERGENCE`` (1e6) times its first value (1e6 when that was
     below 1), rather than going on with weights that no longer mean anything; the error names the
     step and the learning rate, and its ``history`` holds the steps taken.
