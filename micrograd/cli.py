@@ -74,9 +74,10 @@ MAX_STEPS = 10_000_000
 # (moons --samples 12500 --val 0.2 --hidden 79: 4.8 s; moons --samples 188 --hidden 512,512: 5.9 s).
 MAX_NODES_PER_STEP = 2_000_000
 MAX_PRODUCTS_PER_STEP = 50_000_000
-# --compile traces a batch once, which costs far more per product (about 3 us and 110 bytes each,
-# for the index arrays of the segment sums): this many is about 20 s and 700 MB.
-MAX_TRACED_PRODUCTS = 5_000_000
+# --compile traces a batch once: the eager forward pass plus the lowering to matrix products, about
+# 0.4 us and 50 bytes per product (moons --samples 18 --hidden 512,512 --compile, 4.8 million
+# products: 1.9 s and 230 MB at peak); this many is about 6 s and 700 MB.
+MAX_TRACED_PRODUCTS = 15_000_000
 MAX_HIDDEN_LAYERS = MAX_LAYERS - 1  # a saved model has at most MAX_LAYERS, the output layer included
 
 # argparse reads an argument that starts with '-' as an option unless it looks like a negative number
@@ -541,7 +542,7 @@ def _check_step_size(
         raise UsageError(
             f"--compile would trace {batch * parameters:,} weight-by-input products ({parameters:,} "
             f"parameters of an MLP {shape} for each of the {batch:,} samples of a batch), more than the "
-            f"limit of {MAX_TRACED_PRODUCTS:,} (tracing takes about 3 us and 110 bytes each); "
+            f"limit of {MAX_TRACED_PRODUCTS:,} (tracing takes about 0.4 us and 50 bytes each); "
             "drop --compile, or use a smaller --batch-size or --hidden"
         )
     if parameters > MAX_PARAMETERS:

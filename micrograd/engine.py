@@ -167,18 +167,28 @@ def _sum_accumulate(node: Value, upstream: float) -> None:
 # The rule table
 
 
+class _NumpyFunction:
+    """A numpy function by name, imported when first called: the engine runs without numpy; only
+    compile's array forms call these (and it takes the function itself, ``resolved()``, once)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def resolved(self) -> Callable[..., Any]:
+        import numpy
+
+        return getattr(numpy, self.name)  # type: ignore[no-any-return]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolved()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"numpy.{self.name}"
+
+
 class _LazyNumpy:
-    """numpy's functions, imported when first called: the engine runs without numpy; only compile's
-    array forms call these."""
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            import numpy
-
-            return getattr(numpy, name)(*args, **kwargs)
-
-        call.__name__ = call.__qualname__ = f"numpy.{name}"
-        return call
+    def __getattr__(self, name: str) -> _NumpyFunction:
+        return _NumpyFunction(name)
 
 
 np = _LazyNumpy()
@@ -189,12 +199,17 @@ class NumpyForm:
     """An op over numpy arrays, for ``micrograd.compile``.
 
     ``local`` is None where the op's own local formula runs on arrays as written. ``refuses`` marks
-    operands whose result the engine refuses although numpy computes a finite one.
+    operands whose result the engine refuses although numpy computes a finite one. ``writes_out``:
+    the forward takes ``out=``, an array to write into (numpy's ufuncs do). ``finite_on_finite``: a
+    finite operand always gives a finite result (tanh, relu), so compile may run the op inside a
+    matrix-product step without checking it.
     """
 
     forward: Callable[..., Any]
     local: Callable[..., tuple[Any, ...]] | None = None
     refuses: Callable[..., Any] | None = None
+    writes_out: bool = False
+    finite_on_finite: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,51 +298,62 @@ def _relu_local(a: Operand, out: Operand) -> tuple[Operand, ...]:
     return (1.0 if out > 0 else 0.0,)
 
 
+def _ufunc(forward: Callable[..., Any], finite: bool = False) -> NumpyForm:
+    """The numpy form of an op that is one numpy ufunc (which writes into ``out=``)."""
+    return NumpyForm(forward, writes_out=True, finite_on_finite=finite)
+
+
+def _np_sigmoid(a: Any, out: Any = None) -> Any:
+    # The engine's two forms at once: exp(-|a|) never overflows.
+    e = np.exp(-np.abs(a))
+    result = np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
 # One entry per op: forward, local derivative of each operand as code and as the textbook formula,
 # numpy form. Read a row as "d out/d a = ..., d out/d b = ...".
 RULES: dict[str, Op] = {
-    "+": Op("+", _add, lambda a, b, out: (1.0, 1.0), 2, ("1", "1"), NumpyForm(np.add), infix=True),
-    "-": Op("-", _sub, lambda a, b, out: (1.0, -1.0), 2, ("1", "-1"), NumpyForm(np.subtract), infix=True,
+    "+": Op("+", _add, lambda a, b, out: (1.0, 1.0), 2, ("1", "1"), _ufunc(np.add), infix=True),
+    "-": Op("-", _sub, lambda a, b, out: (1.0, -1.0), 2, ("1", "-1"), _ufunc(np.subtract), infix=True,
             roles=("+", "\u2212")),
-    "*": Op("*", _mul, lambda a, b, out: (b, a), 2, ("b", "a"), NumpyForm(np.multiply), infix=True),
+    "*": Op("*", _mul, lambda a, b, out: (b, a), 2, ("b", "a"), _ufunc(np.multiply), infix=True),
     "/": Op("/", _div, lambda a, b, out: (1.0 / b, -out / b), 2, ("1 / b", "-a / b**2"),
-            NumpyForm(np.divide), infix=True, roles=("num", "den"), singular=True),
+            _ufunc(np.divide), infix=True, roles=("num", "den"), singular=True),
     # a ** n with n a number, not a node: only the base gets a derivative
     "**": Op("**", _pow, lambda a, n, out: (n * a ** (n - 1), None), 2, ("n * a**(n - 1)", ""),
-             NumpyForm(np.power), infix=True, roles=("base", "exp"), singular=True),
+             _ufunc(np.power), infix=True, roles=("base", "exp"), singular=True),
     # a ** b with b a node
     "pow": Op("**", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1), out * log(a)), 2,  # type: ignore[has-type]
               ("b * a**(b - 1)", "out * log(a)"),
               NumpyForm(np.power, lambda a, b, out: (b * a ** (b - 1.0), out * np.log(a)),
-                        refuses=lambda a, b: a <= 0.0),  # numpy gives 0 ** b = 0; the engine needs log(a)
+                        refuses=lambda a, b: a <= 0.0, writes_out=True),  # numpy: 0 ** b = 0; we need log(a)
               infix=True, roles=("base", "exp"), singular=True),
-    "neg": Op("neg", lambda a: -a, lambda a, out: (-1.0,), 1, ("-1",), NumpyForm(np.negative)),
-    "exp": Op("exp", math.exp, lambda a, out: (out,), 1, ("exp(a)",), NumpyForm(np.exp)),
-    "log": Op("log", _log, lambda a, out: (1.0 / a,), 1, ("1 / a",), NumpyForm(np.log), singular=True),
-    "sqrt": Op("sqrt", _sqrt, lambda a, out: (0.5 / out,), 1, ("1 / (2 * out)",), NumpyForm(np.sqrt),
+    "neg": Op("neg", lambda a: -a, lambda a, out: (-1.0,), 1, ("-1",), _ufunc(np.negative, finite=True)),
+    "exp": Op("exp", math.exp, lambda a, out: (out,), 1, ("exp(a)",), _ufunc(np.exp)),
+    "log": Op("log", _log, lambda a, out: (1.0 / a,), 1, ("1 / a",), _ufunc(np.log), singular=True),
+    "sqrt": Op("sqrt", _sqrt, lambda a, out: (0.5 / out,), 1, ("1 / (2 * out)",), _ufunc(np.sqrt),
                singular=True),
-    "tanh": Op("tanh", math.tanh, lambda a, out: (1.0 - out**2,), 1, ("1 - out**2",), NumpyForm(np.tanh)),
+    "tanh": Op("tanh", math.tanh, lambda a, out: (1.0 - out**2,), 1, ("1 - out**2",),
+               _ufunc(np.tanh, finite=True)),
     "sigmoid": Op("sigmoid", _sigmoid, lambda a, out: (out * (1.0 - out),), 1, ("out * (1 - out)",),
-                  NumpyForm(lambda a: _np_sigmoid(a))),
+                  NumpyForm(lambda a, out=None: _np_sigmoid(a, out), writes_out=True, finite_on_finite=True)),
     "relu": Op("relu", _relu, _relu_local, 1, ("1 if a > 0 else 0",),
-               NumpyForm(lambda a: np.where(a > 0.0, a, 0.0), lambda a, out: (1.0 * (out > 0.0),)),
+               NumpyForm(lambda a, out=None: np.maximum(a, 0.0, out=out), lambda a, out: (out > 0.0,),
+                         writes_out=True, finite_on_finite=True),  # the mask multiplies as 1 and 0
                dead_at_zero=True),
     "abs": Op("abs", abs, lambda a, out: (sign(a),), 1, ("sign(a)",),
-              NumpyForm(np.abs, lambda a, out: (np.sign(a),))),
+              NumpyForm(np.abs, lambda a, out: (np.sign(a),), writes_out=True, finite_on_finite=True)),
     # n-ary: a neuron's weighted sum w.x + b as one node (formulas per role: weights, inputs, bias),
-    # and a sum of many terms
+    # and a sum of many terms; compile runs them as matrix products and segment sums
     "linear": Op("linear", _linear, _linear_local, -1, ("x_i", "w_i", "1"), accumulate=_linear_accumulate),
     "sum": Op("sum", lambda *xs: math.fsum(xs), lambda *xs_out: (1.0,) * (len(xs_out) - 1), -1, ("1",),
               accumulate=_sum_accumulate),
 }
 for _key, _op in RULES.items():
     RULES[_key] = replace(_op, key=_key)
-
-
-def _np_sigmoid(a: Any) -> Any:
-    # The engine's two forms at once: exp(-|a|) never overflows.
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 # ----------------------------------------------------------------------------------------------

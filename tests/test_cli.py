@@ -442,10 +442,10 @@ TOO_LARGE = [
     ),
     (
         # 188 x (512 * 3 + 512 * 513 + 513) = 188 x 264,705: within the eager limits (49,764,540 products,
-        # 188 x 2,049 nodes), but tracing it for --compile took 190 s and gigabytes
+        # 188 x 2,049 nodes), but tracing it for --compile would take about 20 s and 2.5 GB
         ["moons", "--samples", "188", "--hidden", "512,512", "--compile"],
         "--compile would trace 49,764,540 weight-by-input products (264,705 parameters of an MLP 2-512-512-1 "
-        "for each of the 188 samples of a batch), more than the limit of 5,000,000",
+        "for each of the 188 samples of a batch), more than the limit of 15,000,000",
     ),
     (
         ["moons", "--hidden", ",".join(["1"] * 100)],

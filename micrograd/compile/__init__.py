@@ -51,7 +51,7 @@ except ImportError as exc:  # pragma: no cover - numpy is a dependency of the pa
     raise ImportError(missing_dependency("numpy", "micrograd.compile")) from exc
 
 from micrograd.compile.fit import TRACED_LOSSES, fit_compiled
-from micrograd.compile.ops import SEGMENT_SUMS, VECTORIZED, Vectorized, vectorized
+from micrograd.compile.ops import SEGMENT_SUMS, Vectorized, vectorized
 from micrograd.compile.schedule import CHAIN, LEVEL_COLOURS, Schedule, draw_levels, levels, schedule
 from micrograd.compile.step import CompiledStep, compile
 
@@ -60,7 +60,6 @@ __all__ = [
     "LEVEL_COLOURS",
     "SEGMENT_SUMS",
     "TRACED_LOSSES",
-    "VECTORIZED",
     "CompiledStep",
     "Schedule",
     "Vectorized",
