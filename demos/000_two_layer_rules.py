@@ -63,9 +63,10 @@ def build(activation, w_hidden, w_out):
     """The same network as a graph: each weighted sum is one `linear` node, J = mse(half_sum)."""
     wh = [[Value(w, label=f"w¹_{j + 1}{i}") for i, w in enumerate(row)] for j, row in enumerate(w_hidden)]
     wo = [[Value(w, label=f"w²_{k + 1}{j}") for j, w in enumerate(row)] for k, row in enumerate(w_out)]
+    x = [Value(xi, label=f"x{i + 1}") for i, xi in enumerate(X)]  # x_0 = 1 carries the bias w_j0
     y = []
     for j, row in enumerate(wh):
-        net = linear(row[1:], X, bias=row[0])
+        net = linear(row[1:], x, bias=row[0])
         net.label = f"net{j + 1}"
         y.append(activation(net))
         y[-1].label = f"y{j + 1}"
@@ -73,7 +74,7 @@ def build(activation, w_hidden, w_out):
     for k, row in enumerate(wo):
         z.append(linear(row[1:], y, bias=row[0]))
         z[-1].label = f"z{k + 1}"
-    J = mse(z, T, reduction="half_sum")
+    J = mse(z, [Value(t, label=f"t{k + 1}") for k, t in enumerate(T)], reduction="half_sum")
     J.label = "J"
     return J, wh, wo
 

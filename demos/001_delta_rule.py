@@ -67,7 +67,7 @@ def by_hand(w: dict[tuple[int, int], float]) -> tuple[float, dict[int, float], d
 def build(w: dict[tuple[int, int], float]):
     """The same network with the engine: one `linear` node I_j per unit, then o_j = sigmoid(I_j)."""
     weights = {key: Value(value, label=f"w{key[0]}{key[1]}") for key, value in w.items()}
-    o: dict[int, Value | float] = dict(PATTERN)
+    o: dict[int, Value] = {i: Value(value, label=f"o{i}") for i, value in PATTERN.items()}
     net = {}
     for units, sources in ((HIDDEN, INPUTS), (OUTPUTS, HIDDEN)):
         for j in units:
@@ -75,7 +75,8 @@ def build(w: dict[tuple[int, int], float]):
             net[j].label = f"I{j}"
             o[j] = net[j].sigmoid()
             o[j].label = f"o{j}"
-    E = mse([o[j] for j in OUTPUTS], [TARGET[j] for j in OUTPUTS], reduction="half_sum")
+    targets = [Value(TARGET[j], label=f"t{j}") for j in OUTPUTS]
+    E = mse([o[j] for j in OUTPUTS], targets, reduction="half_sum")
     E.label = "E"
     return E, weights, net
 

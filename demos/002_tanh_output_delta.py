@@ -50,9 +50,10 @@ def by_hand(w1, w2):
 def build(w1, w2):
     w1v = [[Value(w, label=f"w{i}{j + 1}^(1)") for i, w in enumerate(row)] for j, row in enumerate(w1)]
     w2v = [Value(w, label=f"w{j}1^(2)") for j, w in enumerate(w2)]
+    x0 = [Value(x, label=f"x{i + 1}^(0)") for i, x in enumerate(X0)]
     s1, x1 = [], []
     for j, row in enumerate(w1v):
-        s1.append(linear(row[1:], X0, bias=row[0]))
+        s1.append(linear(row[1:], x0, bias=row[0]))
         s1[-1].label = f"s{j + 1}^(1)"
         x1.append(s1[-1].tanh())
         x1[-1].label = f"x{j + 1}^(1)"
@@ -60,7 +61,7 @@ def build(w1, w2):
     s2.label = "s1^(2)"
     x2 = s2.tanh()
     x2.label = "x1^(2)"
-    e = (x2 - Y) ** 2
+    e = (x2 - Value(Y, label="y_n")) ** 2
     e.label = "e"
     return e, w1v, w2v, s1, s2
 

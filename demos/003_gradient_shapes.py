@@ -62,9 +62,10 @@ def by_hand(W_ij, W_jk):
 def build(W_ij, W_jk):
     Wij = [[Value(w, label=f"W_ij[{i}][{j}]") for j, w in enumerate(row)] for i, row in enumerate(W_ij)]
     Wjk = [[Value(w, label=f"W_jk[{j}][{k}]") for k, w in enumerate(row)] for j, row in enumerate(W_jk)]
+    x = [Value(xi, label=f"x{i}") for i, xi in enumerate(X)]
     net, h = [], []
     for j in range(N_HIDDEN):
-        net.append(linear([Wij[i][j] for i in range(N_IN)], X))  # column j of W_ij feeds hidden unit j
+        net.append(linear([Wij[i][j] for i in range(N_IN)], x))  # column j of W_ij feeds hidden unit j
         net[-1].label = f"net{j}"
         h.append(net[-1].tanh())
         h[-1].label = f"h{j}"
@@ -72,7 +73,7 @@ def build(W_ij, W_jk):
     for k in range(N_OUT):
         out.append(linear([Wjk[j][k] for j in range(N_HIDDEN)], h))
         out[-1].label = f"out{k}"
-    E = mse(out, T, reduction="half_sum")
+    E = mse(out, [Value(t, label=f"t{k}") for k, t in enumerate(T)], reduction="half_sum")
     E.label = "E"
     return E, Wij, Wjk, net, h, out
 

@@ -59,14 +59,14 @@ def weight_name(below: str, source: int, layer: str, unit: int) -> str:
 
 
 def build(weights: dict[str, list[list[float]]]):
-    """The network as a graph, with nodes named as in the seed (net_d1, out_d1, E_d1, ...)."""
+    """The network as a graph, with nodes named as in the seed (a1, net_d1, out_d1, target_d1, E_d1, ...)."""
     values = {}
     for (name, rows), below in zip(weights.items(), ["a", *LAYERS]):
         values[name] = [
             [Value(w, label=weight_name(below, s, name, u)) for s, w in enumerate(row)]
             for u, row in enumerate(rows)
         ]
-    out: dict[str, list] = {"a": list(INPUTS)}
+    out: dict[str, list] = {"a": [Value(a, label=f"a{i + 1}") for i, a in enumerate(INPUTS)]}
     net: dict[str, list[Value]] = {}
     below = "a"
     for name in LAYERS:
@@ -79,7 +79,7 @@ def build(weights: dict[str, list[list[float]]]):
         below = name
     errors = []
     for u, target in enumerate(TARGETS):
-        errors.append(0.5 * (target - out["d"][u]) ** 2)
+        errors.append(0.5 * (Value(target, label=f"target_d{u + 1}") - out["d"][u]) ** 2)
         errors[-1].label = f"E_d{u + 1}"
     E = errors[0] + errors[1]
     E.label = "E_total"
@@ -112,9 +112,10 @@ def main(out_dir: Path) -> list[Path]:
     agree("dE_d1/dw31 = dE_total/dw31", factor1 * factor2 * factor3, d_E_d1)
     agree("dE_d2/dw31 = 0", 0.0, d_E_d2)
 
-    path = [w31, net_d1, node_out_d1, errors[0], E]
+    # The picture marks every path from w31 to E_total, what the chain rule multiplies along:
+    # through net_d1, out_d1 and E_d1 only (E_d2 does not contain w31).
     params = [w for rows in values.values() for row in rows for w in row]
-    return [draw(E, out_dir / "004_sigmoid_chain.svg", params=params, highlight=path)]
+    return [draw(E, out_dir / "004_sigmoid_chain.svg", params=params, path_from=w31)]
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def main(out_dir: Path) -> list[Path]:
         print(f"wrote {path}")
     out = model(X[0])
     out.backward()
-    written.append(draw(out, out_dir / "moons_network.svg", collapse=True))
+    written.append(draw(out, out_dir / "moons_network.svg", model=model, collapse=True))
     return written
 
 

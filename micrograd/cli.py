@@ -82,6 +82,8 @@ MAX_HIDDEN_LAYERS = MAX_LAYERS - 1  # a saved model has at most MAX_LAYERS, the 
 
 # argparse reads an argument that starts with '-' as an option unless it looks like a negative number
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+# `draw` refuses an expression whose graph dot is predicted to take longer than this (seconds).
+DRAW_SECONDS = 5.0
 
 ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
 
@@ -168,6 +170,14 @@ def _layer_sizes(text: str) -> list[int]:
     return sizes
 
 
+def _names(text: str) -> list[str]:
+    """'w1,w2,b' -> ['w1', 'w2', 'b']."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: give names separated by commas, e.g. w1,w2,b")
+    return names
+
+
 def _suffix(path: str, formats: Sequence[str], option: str) -> Path:
     """``path`` if its suffix is one of ``formats`` (checked before any work, so a typo costs nothing)."""
     result = Path(path)
@@ -222,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  micrograd demo                       # the guided tour, files in ./out/\n"
             f'  micrograd explain "{NEURON}" {NEURON_ARGS}\n'
-            f'  micrograd draw "{NEURON}" {NEURON_ARGS} -o neuron.png\n'
+            f'  micrograd draw "{NEURON}" {NEURON_ARGS} --params w1,w2,b -o neuron.png\n'
             "  micrograd train moons --plot moons.png\n"
             "\nrun `micrograd COMMAND --help` for each command's options"
         ),
@@ -253,8 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
         "draw",
         "evaluate an expression, backpropagate from it, and draw its graph with every value and gradient",
         "example:\n"
-        f'  micrograd draw "{NEURON}" x1=2 x2=0 w1=-3 w2=1 b=6.88 -o neuron.png\n\n'
-        "the suffix of FILE picks the format: .svg, .png or .pdf (made by Graphviz's dot).\n"
+        f'  micrograd draw "{NEURON}" x1=2 x2=0 w1=-3 w2=1 b=6.88 --params w1,w2,b -o neuron.png\n\n'
+        "the suffix of FILE picks the format: .svg, .png or .pdf (made by Graphviz's dot); a PNG is\n"
+        "sized for a 1920x1080 slide. Unnamed nodes are n1, n2, ... as `micrograd explain` names them.\n"
         "An expression that starts with '-' goes after --:  micrograd draw -o g.svg -- \"-x*y\" x=1 y=2",
         _draw,
     )
@@ -264,6 +275,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     draw.add_argument(
         "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top to bottom"
+    )
+    draw.add_argument(
+        "--params",
+        type=_names,
+        default=[],
+        metavar="NAMES",
+        help="names to colour as parameters (weights, biases), comma separated, e.g. w1,w2,b",
+    )
+    draw.add_argument(
+        "--max-seconds",
+        type=_positive_float,
+        default=DRAW_SECONDS,
+        metavar="S",
+        help=f"refuse a graph dot is predicted to take longer than S seconds on (default {DRAW_SECONDS:g})",
     )
 
     explain = _subcommand(
@@ -287,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # the choices are the library's own tables, so a new loss or optimizer appears here by itself
     from micrograd.data import DATASETS
+    from micrograd.live import FRAMES, MAX_FRAMES
     from micrograd.nn import ACTIVATIONS, INITS
     from micrograd.optim import OPTIMIZERS
     from micrograd.training import LOSSES
@@ -299,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  micrograd train moons --plot moons.png          # the classic run: 100 steps, 100% accuracy\n"
         "  micrograd train spiral --hidden 32,32 --optimizer adam --lr 0.05 --plot spiral.png\n"
         "  micrograd train circles --steps 50 --val 0.2 --save circles.json\n"
+        "  micrograd train moons --html train.html         # a page that replays the training\n"
         "  micrograd train digits --compile                # 8x8 images, 10 classes, a fifth held out\n\n"
         f"datasets: {', '.join(_dataset_names(DATASETS))} (digits needs scikit-learn).\n"
         "Defaults: the classic moons run (--hidden 16,16, relu, sgd with lr 1.0 decaying linearly to\n"
@@ -339,6 +366,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", metavar="FILE", help="write the decision boundary (.png, .svg, .pdf; 2-D data)"
     )
     train.add_argument("--loss-plot", metavar="FILE", help="write the loss curve (.png, .svg, .pdf)")
+    train.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write an offline page replaying the training: boundary, loss, parameters, network (2-D data)",
+    )
+    train.add_argument(
+        "--frames",
+        type=_count(MAX_FRAMES),
+        default=FRAMES,
+        help=f"steps the --html page records, evenly spread (default {FRAMES}, at most {MAX_FRAMES})",
+    )
     train.add_argument("--save", metavar="MODEL.json", help="save the trained model as JSON")
     train.add_argument("--compile", action="store_true", help="train with the numpy-compiled graph (fast)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -354,16 +392,32 @@ def _dataset_names(datasets: dict[str, Any]) -> list[str]:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    from micrograd.explain import node_names
-    from micrograd.viz import RENDER_FORMATS, render
+    from micrograd.viz import RENDER_FORMATS, TooLargeToDraw, render
 
     output = _suffix(args.output, RENDER_FORMATS, "-o")
     check_writable(output)
     out, leaves = build(args.expression, args.values)
+    unknown = [name for name in args.params if name not in leaves]
+    if unknown:
+        raise UsageError(
+            f"--params {','.join(args.params)}: {', '.join(map(repr, unknown))} "
+            f"{'is not a name' if len(unknown) == 1 else 'are not names'} in the expression "
+            f"(its names: {', '.join(leaves) or 'none'})"
+        )
     out.backward()
-    # the parser already bounds the expression's size, so the drawing limit can follow it
-    # the n1, n2, ... names of `micrograd explain`, so the picture and the table match
-    render(out, output, rankdir=args.rankdir, max_nodes=2000, names=node_names(out))
+    try:
+        # the parser already bounds the expression's size, so the drawing limit can follow it
+        render(
+            out,
+            output,
+            rankdir=args.rankdir,
+            max_nodes=2000,
+            max_seconds=args.max_seconds,
+            params=[leaves[name] for name in args.params],
+        )
+    except TooLargeToDraw as exc:  # the figure, and how to draw it anyway
+        way_out = f"pass --max-seconds {exc.needed} to draw it anyway" if exc.option == "max_seconds" else ""
+        raise UsageError(f"{exc.figure}; {way_out or 'draw a smaller expression'}") from None
     print(f"{out.label} = {args.expression} = {out.data:.6g}" if out._op else f"{out.label} = {out.data:.6g}")
     for name, leaf in leaves.items():
         print(f"  d{out.label}/d{name} = {leaf.grad:.6g}")
@@ -408,7 +462,8 @@ def _train(args: argparse.Namespace) -> int:
     plot = _suffix(args.plot, PLOT_FORMATS, "--plot") if args.plot else None
     loss_plot = _suffix(args.loss_plot, PLOT_FORMATS, "--loss-plot") if args.loss_plot else None
     save = _suffix(args.save, ("json",), "--save") if args.save else None
-    for path in (plot, loss_plot, save):
+    page = _suffix(args.html, ("html", "htm"), "--html") if args.html else None
+    for path in (plot, loss_plot, save, page):
         if path is not None:
             check_writable(path)  # before training, not after it
     if plot is not None or loss_plot is not None:
@@ -435,8 +490,11 @@ def _train(args: argparse.Namespace) -> int:
             f"--loss {loss} is for two classes, but {args.dataset} has {classes}; "
             "use --loss cross_entropy or mse"
         )
-    if plot is not None and len(X[0]) != 2:
-        raise UsageError(f"--plot draws 2-D data, but {args.dataset} has {len(X[0])} features; drop --plot")
+    for option, path in (("--plot", plot), ("--html", page)):
+        if path is not None and len(X[0]) != 2:
+            raise UsageError(
+                f"{option} draws 2-D data, but {args.dataset} has {len(X[0])} features; drop {option}"
+            )
     X_val: list[list[float]] = []
     y_val: list[int] = []
     if args.val:
@@ -455,6 +513,14 @@ def _train(args: argparse.Namespace) -> int:
     )
     if args.dataset == "digits" and not args.compile:
         print("(pure Python on 64 inputs takes minutes; --compile runs the same steps with numpy)")
+    recorder = None
+    if page is not None:
+        from micrograd.live import Recorder
+
+        try:
+            recorder = Recorder(model, X, y, args.steps, loss=loss, frames=args.frames, path=page)
+        except ValueError as exc:
+            raise UsageError(f"--html {page}: {exc}") from None
     start = time.perf_counter()
     try:
         history = fit(
@@ -468,6 +534,7 @@ def _train(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             progress=not args.quiet,
             seed=args.seed,
+            callback=recorder,
         )
     except TrainingDiverged as exc:  # the steps are too large: say so in the command's terms
         smaller = f", e.g. --lr {exc.lr / 10:g}" if exc.lr else ""
@@ -493,6 +560,8 @@ def _train(args: argparse.Namespace) -> int:
     if save is not None:
         model.save(save)
         written.append(save)
+    if recorder is not None:
+        written.append(recorder.write(history))
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -564,7 +633,8 @@ def _compiled_fit() -> Callable[..., Any]:
 
 def _demo(args: argparse.Namespace) -> int:
     from micrograd.data import make_moons
-    from micrograd.explain import explain, node_names
+    from micrograd.engine import topological_order
+    from micrograd.explain import explain
     from micrograd.nn import MLP
     from micrograd.plots import check_matplotlib, decision_boundary, loss_curve
     from micrograd.training import accuracy, fit
@@ -592,15 +662,15 @@ def _demo(args: argparse.Namespace) -> int:
     print(explanation.to_text())
     if graphs:
         svg, png, html = graphs
-        names = node_names(out)  # the table's n1, n2, ... written in the graph's boxes too
-        written.append(render(out, svg, names=names))
-        written.append(render(out, png, names=names))
+        params = [leaf for leaf in topological_order(out) if leaf.label in ("w1", "w2", "b")]
+        written.append(render(out, svg, params=params))
+        written.append(render(out, png, params=params))
         explanation.to_html(html)
         written.append(html)
         print(f"\nIts graph, with every value and gradient: {svg} and {png}")
         print(f"A page that steps through the backward pass (open it in a browser): {html}")
     print('Try your own:  micrograd explain "x*x + x" x=3')
-    print(f'               micrograd draw "{NEURON}" {NEURON_ARGS} -o neuron.png')
+    print(f'               micrograd draw "{NEURON}" {NEURON_ARGS} --params w1,w2,b -o neuron.png')
 
     _heading("2. Training the classic moons MLP")
     X, y = make_moons(CLASSIC_SAMPLES, noise=0.1, seed=CLASSIC_SEED)

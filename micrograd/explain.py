@@ -31,6 +31,7 @@ from typing import cast, overload
 
 from micrograd.engine import Value, topological_order
 from micrograd.files import write_atomic
+from micrograd.fmt import node_names as _names
 from micrograd.viz import (
     HIGHLIGHT,
     RENDER_FORMATS,
@@ -51,29 +52,9 @@ def _steps(count: int) -> str:
     return "1 step" if count == 1 else f"{count} steps"
 
 
-def _printable(text: str) -> str:
-    """``text`` on one line: newlines and other invisible characters written as escapes (``\\n``)."""
-    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
-
-
-def _names(order: Sequence[Value]) -> dict[Value, str]:
-    labels = {_printable(node.label) for node in order if node.label}
-    names: dict[Value, str] = {}
-    k = 0
-    for node in order:
-        if node.label:
-            names[node] = _printable(node.label)
-            continue
-        k += 1
-        while f"n{k}" in labels:  # a user's label "n2" keeps its name; the generated one moves on
-            k += 1
-        names[node] = f"n{k}"
-    return names
-
-
 def node_names(root: Value) -> dict[Value, str]:
     """Each node's name in explanations: its label, or n1, n2, ... in topological order when unlabelled."""
-    return _names(topological_order(root))
+    return _names(topological_order(root))  # the one naming rule, shared with every picture
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def check_image(path: Path) -> None:
 
 
 # the scripts of demos/ that other test files run (benchmark, digits), and the helper module
-RUN_ELSEWHERE = ["benchmark.py", "digits.py"]
+RUN_ELSEWHERE = ["benchmark.py", "digits.py", "dot_timing.py", "readme_images.py"]
 HELPERS = ["common.py"]
 
 

@@ -349,3 +349,25 @@ def test_a_parameter_made_nan_from_outside_is_named_before_training():
     model.layers[0].neurons[1].w[0].data = float("nan")
     with pytest.raises(ValueError, match=r"^fit: parameter L0\.N1\.w0 is nan before training; its \.data"):
         fit(model, X, y, steps=2, progress=False)
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_fit_pauses_the_garbage_collector_within_each_step_and_restores_it(enabled_before):
+    import gc
+
+    from micrograd.losses import hinge
+
+    seen = []
+
+    def loss(outs, classes):  # runs inside the step
+        seen.append(gc.isenabled())
+        return hinge(outs, [2 * c - 1 for c in classes])
+
+    X, y = make_moons(20, seed=0)
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        fit(MLP(2, [4, 1], seed=0), X, y, loss=loss, steps=3, progress=False)
+        assert gc.isenabled() is enabled_before
+    finally:
+        gc.enable()
+    assert seen == [False, False, False]

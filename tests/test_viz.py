@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import math
-import re
-import subprocess
 import xml.etree.ElementTree as ET
 
-import graphviz
 import pytest
+from drawing import SVG, by_name, groups, red, run_dot, svg_of, texts, title, value_boxes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from micrograd.engine import Value, linear, total
 from micrograd.files import write_atomic
-from micrograd.nn import MLP
 from micrograd.viz import (
     HIGHLIGHT,
     ROLE_COLORS,
@@ -26,50 +22,6 @@ from micrograd.viz import (
     escape_label,
     render,
 )
-
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def svg_of(graph: graphviz.Digraph) -> ET.Element:
-    return ET.fromstring(graph.pipe(format="svg"))
-
-
-def groups(svg: ET.Element, kind: str) -> dict[str, ET.Element]:
-    """The SVG groups dot drew for nodes ('node'), edges ('edge') or boxes ('cluster'), by id."""
-    return {g.get("id"): g for g in svg.iter(f"{SVG}g") if kind in (g.get("class") or "").split()}
-
-
-def texts(group: ET.Element) -> list[str]:
-    return ["".join(t.itertext()) for t in group.iter(f"{SVG}text")]
-
-
-def title(group: ET.Element) -> str:
-    return group.find(f"{SVG}title").text  # type: ignore[union-attr, return-value]
-
-
-def box(group: ET.Element) -> tuple[float, float, float, float]:
-    """Bounding box (x0, y0, x1, y1) of the outline dot drew for the group (polygons, paths, ellipses)."""
-    xs, ys = [], []
-    for shape in group:
-        if shape.tag in (f"{SVG}polygon", f"{SVG}path"):
-            for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", shape.get("points") or shape.get("d", "")):
-                xs.append(float(x))
-                ys.append(float(y))
-        elif shape.tag == f"{SVG}ellipse":
-            cx, cy, rx, ry = (float(shape.get(k)) for k in ("cx", "cy", "rx", "ry"))  # type: ignore[arg-type]
-            xs += [cx - rx, cx + rx]
-            ys += [cy - ry, cy + ry]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
-    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
-
-
-def value_boxes(svg: ET.Element) -> dict[str, list[str]]:
-    """Texts of each value's box, keyed by its first text (the label)."""
-    return {texts(g)[0]: texts(g) for gid, g in groups(svg, "node").items() if gid[1:].isdigit()}
-
 
 # ----------------------------------------------------------------------------------------------
 # What the picture shows
@@ -122,8 +74,8 @@ def test_each_role_has_its_own_colour():
     assert fills["x"] == {ROLE_COLORS["input"]}
     assert fills["L0.N0.w0"] == fills["k"] == {ROLE_COLORS["parameter"]}
     assert fills["out"] == {ROLE_COLORS["output"]}
-    intermediates = [fill for name, fill in fills.items() if name.startswith("data")]
-    assert intermediates == [{ROLE_COLORS["intermediate"]}] * 2
+    # the unlabelled w * x and (w * x) + k are n1 and n2
+    assert fills["n1"] == fills["n2"] == {ROLE_COLORS["intermediate"]}
     assert len({ROLE_COLORS[r] for r in ("input", "parameter", "intermediate", "output")}) == 4
     legend = " ".join(texts(svg))
     assert all(role in legend for role in ("input", "parameter", "intermediate", "output"))
@@ -148,17 +100,112 @@ def test_highlight_marks_the_node_its_op_and_its_incoming_edges_only(lecture_gra
     svg = svg_of(draw_dot(nodes["L"], highlight=[nodes["c"]]))
     ids = {texts(g)[0]: gid for gid, g in groups(svg, "node").items() if gid[1:].isdigit()}
 
-    def red(g: ET.Element) -> bool:
-        return any(shape.get("stroke") == HIGHLIGHT for shape in g)
-
     a, b, c = ids["a"], ids["b"], ids["c"]
-    assert sorted(gid for gid, g in groups(svg, "node").items() if red(g)) == sorted([c, f"{c}-op"])
-    red_edges = sorted(title(g) for g in groups(svg, "edge").values() if red(g))
+    lit = sorted(gid for gid, g in groups(svg, "node").items() if red(g, HIGHLIGHT))
+    assert lit == sorted([c, f"{c}-op"])
+    red_edges = sorted(title(g) for g in groups(svg, "edge").values() if red(g, HIGHLIGHT))
     assert red_edges == sorted([f"{a}->{c}-op", f"{b}->{c}-op", f"{c}-op->{c}"])  # c = a * b
 
 
 # ----------------------------------------------------------------------------------------------
 # Files
+
+
+def test_unlabelled_nodes_are_named_n1_n2_in_forward_order_as_explain_names_them():
+    x, y = Value(3.0, label="x"), Value(-2.0, label="y")
+    out = (x * y + x).tanh()  # forward order: x * y, then + x, then tanh
+    boxes = value_boxes(svg_of(draw_dot(out)))
+    assert boxes["n1"][1] == "data -6.0000"  # 3 * -2
+    assert boxes["n2"][1] == "data -3.0000"  # -6 + 3
+    assert boxes["n3"][1] == "data -0.9951"  # tanh(-3), as 4 decimals by hand: 0.99505
+    steps = __import__("micrograd.explain", fromlist=["explain"]).explain(out)
+    assert [step.name for step in steps] == ["n3", "n2", "n1"]  # explain's names: the same nodes
+
+
+def test_a_user_label_n2_keeps_its_name_and_the_generated_names_skip_it():
+    a = Value(1.0, label="n2")
+    out = (a * 2.0) * 3.0
+    boxes = value_boxes(svg_of(draw_dot(out)))
+    # forward order: the leaf labelled n2, a * 2 is n1, (a * 2) * 3 is n3 (n2 is taken)
+    assert sorted(boxes) == ["n1", "n2", "n3"]
+    assert [boxes[name][1] for name in ("n2", "n1", "n3")] == ["data 1.0000", "data 2.0000", "data 6.0000"]
+
+
+def test_edges_carry_the_operand_roles_the_op_declares_and_none_into_a_weighted_sum():
+    a, b = Value(5.0, label="a"), Value(2.0, label="b")
+    svg = svg_of(draw_dot((a - b) / (a ** 2.0)))
+    labels = sorted(texts(g)[0] for g in groups(svg, "edge").values() if texts(g))
+    # engine's roles: "-" (+, \u2212), "/" (num, den), "**" (base, exp)
+    assert labels == sorted(["+", "\u2212", "num", "den", "base", "exp"])
+    w = [Value(0.5, label="w11"), Value(-1.0, label="w12")]
+    net = linear(w, [Value(1.0, label="x1"), Value(2.0, label="x2")], Value(0.1, label="b1"))
+    assert [texts(g) for g in groups(svg_of(draw_dot(net)), "edge").values() if texts(g)] == []
+
+
+def test_a_weighted_sum_without_bias_draws_no_bias_constant():
+    # linear(w, x) adds the constant 0: it adds nothing, and the seeds' networks have no biases
+    w = [Value(0.5, label="w1"), Value(-1.0, label="w2")]
+    net = linear(w, [Value(1.0, label="a1"), Value(2.0, label="a2")])
+    nodes = groups(svg_of(draw_dot(net)), "node")
+    assert [gid for gid in nodes if "-c" in gid] == []
+    assert len(groups(svg_of(draw_dot(net)), "edge")) == 4 + 1  # w1, w2, a1, a2 into the op; op -> net
+
+
+def test_the_legend_shows_what_the_picture_shows(lecture_graph):
+    nodes = lecture_graph()
+    svg = svg_of(draw_dot(nodes["L"], highlight=[nodes["c"]], grad_changed=[nodes["a"]]))
+    legend = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "graph"][0]
+    cells = {}
+    for text in legend.findall(f"{SVG}text"):
+        cells["".join(text.itertext())] = text
+    # the lecture graph has inputs (a, b, f), intermediates and the output; no parameter
+    assert {"input", "intermediate", "output", "highlighted", "grad just updated"} <= set(cells)
+    assert "parameter" not in cells and "neuron" not in cells
+    assert cells["grad just updated"].get("fill") == HIGHLIGHT  # red text, as the changed grads are
+    # the highlighted entry is a red outline around a white cell, as highlighted boxes are drawn
+    shapes = [e for e in legend if e.tag in (f"{SVG}polygon", f"{SVG}text")]
+    at = shapes.index(cells["highlighted"])
+    fill, outline = shapes[at - 2], shapes[at - 1]  # the cell's fill, then its outline, then its text
+    assert fill.get("fill") == "white" and outline.get("stroke") == HIGHLIGHT
+    assert not [p for p in shapes if p.tag == f"{SVG}polygon" and p.get("fill") == HIGHLIGHT]  # no red fill
+    boxes = [g for gid, g in groups(svg, "node").items() if gid[1:].isdigit()]
+    red_grads = [texts(g)[0] for g in boxes for t in g.iter(f"{SVG}text") if t.get("fill") == HIGHLIGHT]
+    assert red_grads == ["a"]  # a's grad, and only it
+
+
+def test_parameters_are_coloured_as_parameters_when_given_by_name_or_by_the_model():
+    from micrograd.nn import Neuron
+
+    neuron = Neuron(2, activation="tanh")
+    for p in neuron.parameters():
+        p.label = ""  # nothing in the labels says these are parameters: only the model does
+    out = neuron([1.0, -2.0])
+    fills = {}
+    svg = svg_of(draw_dot(out, model=neuron))
+    for name, g in by_name(svg).items():
+        fills[name] = {p.get("fill") for p in g.iter(f"{SVG}polygon")} - {"none"}
+    parameter = {ROLE_COLORS["parameter"]}
+    assert sum(1 for f in fills.values() if f == parameter) == 3  # w0, w1, b
+    plain = svg_of(draw_dot(out, group=False))
+    plain_fills = [
+        {p.get("fill") for p in g.iter(f"{SVG}polygon")} - {"none"} for g in by_name(plain).values()
+    ]
+    assert parameter not in plain_fills  # without the model: inputs
+
+
+def test_the_cli_colours_the_names_given_as_params_as_parameters(tmp_path, capsys):
+    from micrograd.cli import NEURON, NEURON_ARGS, main
+
+    path = tmp_path / "neuron.svg"
+    assert main(["draw", NEURON, *NEURON_ARGS.split(), "--params", "w1,w2,b", "-o", str(path)]) == 0
+    fills = {
+        name: {p.get("fill") for p in g.iter(f"{SVG}polygon")} - {"none"}
+        for name, g in by_name(ET.parse(path).getroot()).items()
+    }
+    assert fills["w1"] == fills["w2"] == fills["b"] == {ROLE_COLORS["parameter"]}
+    assert fills["x1"] == fills["x2"] == {ROLE_COLORS["input"]}
+    assert main(["draw", NEURON, *NEURON_ARGS.split(), "--params", "w1,v", "-o", str(path)]) == 2
+    assert "--params w1,v: 'v' is not a name in the expression" in capsys.readouterr().err
 
 
 def test_png_is_a_real_png_made_by_dot(tmp_path, lecture_graph):
@@ -250,105 +297,11 @@ def test_above_max_nodes_the_error_gives_the_count_the_limit_and_the_ways_out():
         draw_dot(root, max_nodes=40)
     message = str(caught.value)
     assert "59 nodes" in message and "max_nodes=40" in message and "max_nodes=59" in message
-    assert "collapse=True" in message
+    assert "draw_dot(an inner node)" in message  # collapse=True would not help: no neurons here
     assert draw_dot(root, max_nodes=59).source.count("data ") == 30
-
-
-def test_a_value_used_at_many_depths_is_refused_before_dot_spends_minutes_on_it():
-    # Horner's rule, acc = acc * x + 1 sixty times: 182 nodes to draw, far below max_nodes, yet dot
-    # takes minutes, since x feeds every step. By hand: step i's product op sits at rank 4i - 3 (x
-    # at rank 0), so x's edge into it crosses 4i - 4 ranks: 2k(k - 1) = 7080 hidden nodes for k = 60;
-    # with the 3k + 2 values and constants and 2k op nodes, dot would lay out 2k^2 + 3k + 2 = 7382.
-    x = Value(0.7, label="x")
-    acc = Value(1.0)
-    for _ in range(60):
-        acc = acc * x + 1.0
-    with pytest.raises(ValueError) as caught:
-        draw_dot(acc)
-    message = str(caught.value)
-    assert "only 182 nodes to draw" in message and "7382 nodes in all" in message
-    assert "6 x max_nodes = 3000" in message and "'x' alone adds 7080" in message
-    assert "max_nodes=1231" in message
-    assert draw_dot(acc, max_nodes=1231).source.count("data ") == 122  # the way out given works
-    assert draw_dot(chain(200)).source.count("data ") == 200  # 399 nodes, no edge crosses a rank
-
-
-def tiny_mlp(examples: int = 1) -> Value:
-    """2 inputs, layer 0 (2 tanh neurons), layer 1 (1 tanh neuron), squared error; labelled as nn does."""
-    params = {}
-    for layer, fan_in, width in ((0, 2, 2), (1, 2, 1)):
-        for n in range(width):
-            weights = [Value(0.1 * (i + 1) * (n + 1), label=f"L{layer}.N{n}.w{i}") for i in range(fan_in)]
-            params[layer, n] = (weights, Value(0.05, label=f"L{layer}.N{n}.b"))
-    loss = Value(0.0, label="zero")
-    for k in range(examples):
-        xs = [Value(1.0 + k, label=f"x{k}.0"), Value(-2.0, label=f"x{k}.1")]
-        hidden = [linear(params[0, n][0], xs, params[0, n][1]).tanh() for n in range(2)]
-        out = linear(params[1, 0][0], hidden, params[1, 0][1]).tanh()
-        loss = loss + (out - 1.0) ** 2
-    loss.label = "loss"
-    return loss
-
-
-def test_collapse_draws_one_box_per_neuron_and_the_error_suggests_it():
-    loss = tiny_mlp(examples=2)
-    with pytest.raises(ValueError) as caught:
-        draw_dot(loss, max_nodes=20)
-    suggestion = re.search(r"collapse=True to draw one box per neuron \((\d+) nodes\)", str(caught.value))
-    assert suggestion, str(caught.value)
-    collapsed_count = int(suggestion.group(1))
-    # by hand, per example: 2 inputs + 3 neuron boxes + (out - 1) with its constant + (..)**2 with
-    # its constant = 9; plus the zero leaf and the two additions into the loss: 2 * 9 + 3 = 21
-    assert collapsed_count == 21
-    svg = svg_of(draw_dot(loss, collapse=True, max_nodes=21))
-    neuron_boxes = [
-        texts(g)
-        for gid, g in groups(svg, "node").items()
-        if gid[1:].isdigit() and texts(g)[0].startswith("L")
-    ]
-    assert sorted(t[0].split(":")[0] for t in neuron_boxes) == [
-        "L0.N0",
-        "L0.N0",
-        "L0.N1",
-        "L0.N1",
-        "L1.N0",
-        "L1.N0",
-    ]
-    assert all("2 weights" in t for t in neuron_boxes)
-
-
-def test_neurons_and_layers_are_drawn_as_boxes_around_their_nodes():
-    loss = tiny_mlp()
-    svg = svg_of(draw_dot(loss))
-    clusters = {title(g): box(g) for g in groups(svg, "cluster").values()}
-    assert set(clusters) == {"cluster_L0", "cluster_L1", "cluster_L0.N0", "cluster_L0.N1", "cluster_L1.N0"}
-    nodes = groups(svg, "node")
-    by_label = {texts(g)[0]: box(g) for gid, g in nodes.items() if gid[1:].isdigit()}
-    for layer, n in ((0, 0), (0, 1), (1, 0)):
-        neuron = clusters[f"cluster_L{layer}.N{n}"]
-        assert inside(neuron, clusters[f"cluster_L{layer}"])
-        for name in (f"L{layer}.N{n}.w0", f"L{layer}.N{n}.w1", f"L{layer}.N{n}.b"):
-            assert inside(by_label[name], neuron)
-    linear_ops = [box(g) for gid, g in nodes.items() if gid.endswith("-op") and texts(g) == ["linear"]]
-    tanh_ops = [box(g) for gid, g in nodes.items() if gid.endswith("-op") and texts(g) == ["tanh"]]
-    assert len(linear_ops) == len(tanh_ops) == 3
-    neuron_boxes = [b for name, b in clusters.items() if ".N" in name]
-    for op in linear_ops + tanh_ops:  # each weighted sum and its activation sit in one neuron's box
-        assert sum(inside(op, b) for b in neuron_boxes) == 1
-    for name in ("x0.0", "x0.1", "loss"):  # the inputs and the loss belong to no neuron
-        assert not any(inside(by_label[name], b) for b in clusters.values())
-    assert groups(svg_of(draw_dot(loss, group="none")), "cluster") == {}
-
 
 # ----------------------------------------------------------------------------------------------
 # Escaping: no label can break the DOT text or inject markup
-
-
-def run_dot(source: str) -> ET.Element:
-    done = subprocess.run(["dot", "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=60)
-    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
-    assert b"Error" not in done.stderr and b"Warning" not in done.stderr, done.stderr
-    return ET.fromstring(done.stdout)
 
 
 NASTY = [
@@ -437,71 +390,3 @@ def test_every_hostile_label_at_once_parses_and_nothing_is_injected():
     out.label = "".join(NASTY)
     svg = run_dot(draw_dot(out).source)
     assert len([gid for gid in groups(svg, "node") if gid[1:].isdigit()]) == len(NASTY) + 1
-
-
-def test_an_unfused_neuron_groups_its_products_and_partial_sums_and_collapses_to_one_box():
-    # Built as micrograd.nn does with fused=False: net = (b + w0*x0) + w1*x1, out = tanh(net)
-    xs = [Value(1.0, label="x0"), Value(-2.0, label="x1")]
-    w = [Value(0.5, label="L0.N0.w0"), Value(-0.25, label="L0.N0.w1")]
-    b = Value(0.1, label="L0.N0.b")
-    net = b + w[0] * xs[0] + w[1] * xs[1]
-    net.label = "L0.N0.net"
-    out = net.tanh()
-    out.label = "L0.N0.out"
-    loss = (out - 1.0) ** 2
-    svg = svg_of(draw_dot(loss))
-    (neuron,) = [box(g) for g in groups(svg, "cluster").values() if title(g) == "cluster_L0.N0"]
-    nodes = groups(svg, "node")
-    values = {gid: g for gid, g in nodes.items() if gid[1:].isdigit()}
-    inside_neuron = sorted(texts(g)[0] for g in values.values() if inside(box(g), neuron))
-    # the 3 params, 2 products, the partial sum b + w0*x0, net and out: 8 boxes, data by hand
-    assert inside_neuron == sorted(
-        [
-            "L0.N0.w0",
-            "L0.N0.w1",
-            "L0.N0.b",
-            "data 0.5000",
-            "data 0.5000",
-            "data 0.6000",
-            "L0.N0.net",
-            "L0.N0.out",
-        ]
-    )
-    collapsed = svg_of(draw_dot(loss, collapse=True))
-    boxes = [texts(g) for gid, g in groups(collapsed, "node").items() if gid[1:].isdigit()]
-    neuron_box = [t for t in boxes if t[0].startswith("L0.N0:")]
-    # net = 0.1 + 0.5 * 1 + -0.25 * -2 = 1.1
-    assert neuron_box == [
-        ["L0.N0: tanh(w\u00b7x+b)", "2 weights", f"data {math.tanh(1.1):.4f}", "grad 0.0000"]
-    ]
-    assert sorted(t[0] for t in boxes if t[0].startswith("x")) == ["x0", "x1"]  # its inputs stay
-
-
-@pytest.mark.parametrize("fused", [True, False])
-def test_a_real_mlp_is_drawn_with_a_box_per_neuron_and_layer_and_collapses_to_one_box_each(fused):
-    model = MLP(2, [3, 1], activation="tanh", fused=fused, seed=0)
-    loss = (model([1.0, -2.0]) - 1.0) ** 2
-    svg = svg_of(draw_dot(loss))
-    clusters = {title(g): box(g) for g in groups(svg, "cluster").values()}
-    neurons = ["cluster_L0.N0", "cluster_L0.N1", "cluster_L0.N2", "cluster_L1.N0"]
-    assert sorted(clusters) == sorted(["cluster_L0", "cluster_L1", *neurons])
-    by_label = {texts(g)[0]: box(g) for gid, g in groups(svg, "node").items() if gid[1:].isdigit()}
-    for name, _ in model.named_parameters():  # every weight and bias sits in its own neuron's box
-        assert inside(by_label[name], clusters[f"cluster_{name.rsplit('.', 1)[0]}"])
-
-    collapsed = svg_of(draw_dot(loss, collapse=True))
-    boxes = sorted(
-        texts(g)[0] for gid, g in groups(collapsed, "node").items() if gid[1:].isdigit() and texts(g)
-    )
-    # by hand: one box per neuron (the output neuron has no activation), then the two loss nodes
-    error = loss.operands()[0].data  # score - 1
-    assert boxes == sorted(
-        [
-            "L0.N0: tanh(w\u00b7x+b)",
-            "L0.N1: tanh(w\u00b7x+b)",
-            "L0.N2: tanh(w\u00b7x+b)",
-            "L1.N0: w\u00b7x+b",
-            f"data {error:.4f}",
-            f"data {error**2:.4f}",
-        ]
-    )

@@ -1,0 +1,51 @@
+"""Computation graphs as pictures: ``draw_dot`` builds a Graphviz graph, ``render`` writes it to a file.
+
+- ``graph.py``: the picture as data (boxes, ops, edges; roles, names, ids, highlights, legend);
+- ``network.py``: which nodes ``micrograd.nn`` built for which neuron (from ``model.structure()``);
+- ``cost.py``: how long ``dot`` will take on a picture, predicted before it runs;
+- ``dot.py``: the picture as DOT text, and as an SVG, PNG or PDF file.
+"""
+
+from micrograd.fmt import HIGHLIGHT, INK, ROLE_COLORS, format_constant, format_number, node_names
+from micrograd.viz.cost import Cost, estimate_cost
+from micrograd.viz.dot import (
+    FONT_SIZE,
+    MAX_LABEL_CHARS,
+    MAX_SECONDS,
+    RENDER_FORMATS,
+    SLIDE,
+    Graph,
+    GraphvizNotFound,
+    TooLargeToDraw,
+    draw_dot,
+    escape_label,
+    image,
+    render,
+)
+from micrograd.viz.graph import Highlight, highlight_path, svg_id
+
+__all__ = [
+    "FONT_SIZE",
+    "HIGHLIGHT",
+    "INK",
+    "MAX_LABEL_CHARS",
+    "MAX_SECONDS",
+    "RENDER_FORMATS",
+    "ROLE_COLORS",
+    "SLIDE",
+    "Cost",
+    "Graph",
+    "GraphvizNotFound",
+    "Highlight",
+    "TooLargeToDraw",
+    "draw_dot",
+    "escape_label",
+    "estimate_cost",
+    "format_constant",
+    "format_number",
+    "highlight_path",
+    "image",
+    "node_names",
+    "render",
+    "svg_id",
+]
