@@ -22,6 +22,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
+from micrograd.nn import MLP
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "demos").glob("*.ipynb"))
 SVG = "{http://www.w3.org/2000/svg}"
@@ -149,14 +151,37 @@ def test_draw_graphs_shows_every_graph_inline_with_the_two_paths_added(executed)
         assert boxes["a"][1:] == ["data 2.0000", "grad -2.0000"]
         assert boxes["b"][1:] == ["data -3.0000", "grad 4.0000"]
         assert boxes["c"][1:] == ["data -6.0000", "grad 2.0000"]
-    network, collapsed = (ET.fromstring(g[0]) for g in graphs[2:])
+    # MLP(2, [2, 1], tanh, seed 0) on the sample [1, -0.5], loss (out - 1)^2: rebuilt here with the
+    # same seed, each weight's gradient taken by central finite differences, the forward in floats
+    model = MLP(2, [2, 1], activation="tanh", fused=False, seed=0)
+    params = dict(model.named_parameters())
 
-    # MLP(2, [2, 1]): two hidden neurons and one output, each drawn in a box of its own
-    def clusters(svg: ET.Element) -> int:
-        return sum("cluster" in (g.get("class") or "") for g in svg.iter(f"{SVG}g"))
+    def loss_at() -> float:
+        h = [
+            math.tanh(sum(w.data * x for w, x in zip(n.w, [1.0, -0.5])) + n.b.data)
+            for n in model.layers[0].neurons
+        ]
+        (out,) = [sum(w.data * x for w, x in zip(n.w, h)) + n.b.data for n in model.layers[1].neurons]
+        return (out - 1.0) ** 2
 
-    assert clusters(network) >= 3
-    assert len(list(collapsed.iter(f"{SVG}g"))) < len(list(network.iter(f"{SVG}g")))  # one box per neuron
+    network = value_boxes(graphs[2][0])
+    assert network["loss"][1] == f"data {loss_at():.4f}"
+    for name, p in params.items():
+        p.data += 1e-6
+        up = loss_at()
+        p.data -= 2e-6
+        down = loss_at()
+        p.data += 1e-6
+        assert network[name] == [name, f"data {p.data:.4f}", f"grad {(up - down) / 2e-6:.4f}"], name
+    # collapsed: one box per neuron, its output as the forward in floats computes it
+    collapsed = value_boxes(graphs[3][0])
+    hidden = [
+        math.tanh(sum(w.data * x for w, x in zip(n.w, [1.0, -0.5])) + n.b.data)
+        for n in model.layers[0].neurons
+    ]
+    assert collapsed["L0.N0: tanh(w·x+b)"][1] == f"data {hidden[0]:.4f}"
+    assert collapsed["L0.N1: tanh(w·x+b)"][1] == f"data {hidden[1]:.4f}"
+    assert "L1.N0: w·x+b" in collapsed and not any(label.startswith("L0.N0.w") for label in collapsed)
     (files,) = tagged(notebook, "files")
     assert stdout_of(files).split() == ["expression.svg", "network.png"]
     assert "grad -2.0000" in html.unescape((cwd / "expression.svg").read_text())
