@@ -1,18 +1,18 @@
 # The two commands of the README. Each sets up everything it needs on a fresh Debian machine:
 # a virtual environment in .venv, the Python packages, and the Debian programs (Graphviz's dot,
-# and Chromium for the browser test) when they are missing.
+# Chromium for the browser test, pdflatex for the LaTeX test) when they are missing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench mutate clean system-dot system-chromium
+.PHONY: demo test lint bench mutate clean system-dot system-chromium system-latex
 
 demo: $(VENV)/.demo-deps system-dot
 	$(BIN)/micrograd demo
 
-# First the smoke suite under every Python 3.10 to 3.13 found (each in a small venv of its own,
+# First the smoke suite under every Python 3.10 to 3.13 found (each in a bare venv of its own,
 # made once), then the whole suite under the .venv's Python.
-test: $(VENV)/.test-deps system-dot system-chromium
+test: $(VENV)/.test-deps system-dot system-chromium system-latex
 	$(BIN)/python tests/smoke/run.py $(VENV)/smoke
 	$(BIN)/python -m pytest
 
@@ -48,6 +48,10 @@ system-dot:
 
 system-chromium:
 	$(call need_program,chromium,chromium)
+
+# pdflatex and amsmath, for the test that compiles explain's LaTeX (texlive-latex-base, no recommends)
+system-latex:
+	$(call need_program,pdflatex,--no-install-recommends texlive-latex-base)
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \

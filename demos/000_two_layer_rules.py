@@ -18,10 +18,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from common import agree, draw, heading, require, run
+from common import agree, draw, heading, lesson, require, run
 
 from micrograd import Value, linear
 from micrograd.data import make_rng
+from micrograd.explain import explain
 from micrograd.losses import mse
 
 X = [0.5, -1.0]  # d0 = 2 inputs
@@ -105,6 +106,14 @@ def main(out_dir: Path) -> list[Path]:
         require(J_after < J_hand, "a small step against the gradient must lower J")
 
         params = [w for row in wh + wo for w in row]
+        heading(f"the same by explain: z1's step is the hidden-to-output rule, then SGD with eta = {ETA}")
+        print("The question says 'adding to the weights the gradient'; the update says why it is minus.")
+        explanation = explain(J, lr=ETA, params=params)
+        lesson(explanation, "z1")
+        new = {update.param: update.new for update in explanation.updates}
+        for k, row in enumerate(wo):
+            agree(f"w²_{k + 1}0 after the step (explain)", stepped_out[k][0], new[row[0]])
+        agree("w¹_11 after the step (explain)", stepped_hidden[0][1], new[wh[0][1]])
         written.append(draw(J, out_dir / f"000_two_layer_{name}.svg", params=params))
     return written
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from common import agree, draw, heading, require, run
+from common import agree, draw, heading, lesson, require, run
 
 from micrograd import Value, linear
 from micrograd.data import make_rng
+from micrograd.explain import explain
 from micrograd.losses import mse
 
 INPUTS = [1, 2]
@@ -98,6 +99,14 @@ def main(out_dir: Path) -> list[Path]:
     heading(f"weight changes: Delta w_ij = -eta delta_j o_i  (eta = {ETA}, o_0 = 1)")
     for (i, j), weight in weights.items():
         agree(f"Delta w_{i}{j}", -ETA * delta[j] * o[i], -ETA * weight.grad)
+
+    heading(f"the same by explain: output unit 6 and hidden unit 3, then Delta w = -eta dE/dw (eta = {ETA})")
+    explanation = explain(E, lr=ETA, params=list(weights.values()))
+    lesson(explanation, "o6", "I6", "o3", "I3")
+    new = {update.param: update.new for update in explanation.updates}
+    for key in ((3, 6), (0, 6), (1, 3)):
+        i, j = key
+        agree(f"Delta w_{i}{j} (explain's update)", -ETA * delta[j] * o[i], new[weights[key]] - w[key])
 
     stepped = {key: value - ETA * delta[key[1]] * o[key[0]] for key, value in w.items()}
     E_after, _, _ = by_hand(stepped)

@@ -19,10 +19,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from common import agree, draw, heading, run
+from common import agree, draw, heading, lesson, run
 
 from micrograd import Value, linear
 from micrograd.data import make_rng
+from micrograd.explain import explain
 
 X0 = [0.8, -0.4]  # x^(0), the input
 Y = 0.25  # the target y_n
@@ -84,6 +85,11 @@ def main(out_dir: Path) -> list[Path]:
     for j, row in enumerate(w1v):
         for i, w in enumerate(row):
             agree(f"de/dw_{i}{j + 1}^(1) = x_{i}^(0) delta_{j + 1}^(1)", x0[i] * delta1[j], w.grad)
+
+    heading("the same by explain: e, then theta = tanh, then the signal's delta rule")
+    explanation = explain(e)
+    lesson(explanation, "e", "x1^(2)", "s1^(2)")
+    agree("delta_1^(2) as explain adds it up", delta2, explanation.grads_after(len(explanation))[s2])
 
     params = [w for row in w1v for w in row] + w2v
     return [draw(e, out_dir / "002_tanh_output_delta.svg", params=params)]

@@ -21,12 +21,14 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from common import agree, draw, heading, require, run
+from common import agree, draw, heading, lesson, require, run
 
 from micrograd import Value, linear
 from micrograd.data import make_rng
+from micrograd.explain import explain
 from micrograd.losses import mse
 
+LR = 0.1  # the learning rate the answer says not to forget
 X = [0.6, -0.3]
 T = [0.5, -0.1]
 N_IN, N_HIDDEN, N_OUT = 2, 3, 2
@@ -111,6 +113,16 @@ def main(out_dir: Path) -> list[Path]:
 
     heading("and one layer down: dE/dW_ij = outer(x, dE/dnet), the shape of W_ij")
     agree_matrix("dE/dW_ij", grad_W_ij, Wij)
+
+    heading(f"subtract the gradient matrix, times the learning rate {LR}: W_jk <- W_jk - lr dE/dW_jk")
+    explanation = explain(E, lr=LR, params=[w for row in Wjk for w in row])
+    lesson(explanation, "out0")
+    new = {update.param: update.new for update in explanation.updates}
+    stepped = [[W_jk[j][k] - LR * grad_W_jk[j][k] for k in range(N_OUT)] for j in range(N_HIDDEN)]
+    after = [[new[w] for w in row] for row in Wjk]
+    print(f"  W_jk after the step (explain), {shape(after)} like W_jk:\n{show(after)}")
+    for j in range(N_HIDDEN):
+        agree(f"W_jk[{j}][0] after the step", stepped[j][0], new[Wjk[j][0]])
 
     params = [w for row in Wij + Wjk for w in row]
     return [draw(E, out_dir / "003_gradient_shapes.svg", params=params)]

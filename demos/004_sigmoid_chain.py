@@ -17,10 +17,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from common import agree, draw, heading, run
+from common import agree, draw, heading, lesson, run
 
 from micrograd import Value, grad, linear
 from micrograd.data import make_rng
+from micrograd.explain import explain
 
 INPUTS = [0.05, 0.10]  # a1, a2
 TARGETS = [0.01, 0.99]  # for d1, d2
@@ -111,6 +112,12 @@ def main(out_dir: Path) -> list[Path]:
     (d_E_d2,) = grad(errors[1], [w31])
     agree("dE_d1/dw31 = dE_total/dw31", factor1 * factor2 * factor3, d_E_d1)
     agree("dE_d2/dw31 = 0", 0.0, d_E_d2)
+
+    heading("the same three factors as explain writes them: out_d1's step, then net_d1's delta rule for w31")
+    explanation = explain(E)
+    lesson(explanation, "out_d1", "net_d1")
+    agree("dE_total/dw31 as explain adds it up", factor1 * factor2 * factor3,
+          explanation.grads_after(len(explanation))[w31])
 
     # The picture marks every path from w31 to E_total, what the chain rule multiplies along:
     # through net_d1, out_d1 and E_d1 only (E_d2 does not contain w31).

@@ -12,6 +12,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from micrograd import Value
 from micrograd.viz import render
@@ -37,6 +38,18 @@ def require(condition: bool, message: str) -> None:
 
 def heading(text: str) -> None:
     print(f"\n{text}\n{'-' * len(text)}")
+
+
+def lesson(explanation: Any, *names: str) -> None:
+    """Print the backward steps of the named nodes as ``micrograd.explain`` writes them (formula, then
+    numbers, then value), and the update step when the explanation has one."""
+    for block in explanation.to_text().split("\n\n"):
+        first = block.strip().splitlines()[0] if block.strip() else ""
+        if first.startswith("Step ") and any(f": {name} = " in first for name in names):
+            print(block.strip("\n"))
+            print()
+        elif first.startswith("Update:"):
+            print(block.strip("\n"))
 
 
 def draw(root: Value, path: Path, **options: object) -> Path:

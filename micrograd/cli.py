@@ -298,7 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
         "examples:\n"
         f'  micrograd explain "{NEURON}" {NEURON_ARGS}\n'
         '  micrograd explain "x*x + x" x=3 --format markdown\n'
-        '  micrograd explain "tanh(a*b)" a=0.5 b=-2 --html backprop.html\n\n'
+        '  micrograd explain "tanh(a*b)" a=0.5 b=-2 --html backprop.html\n'
+        '  micrograd explain "(w*x - t)**2" w=0.5 x=2 t=3 --lr 0.1         # and the update step\n'
+        '  micrograd explain "tanh(w*x)" w=0.5 x=2 --html quiz.html --quiz  # an exercise page\n\n'
         "the explanation goes to standard output; notes about written files to standard error",
         _explain,
     )
@@ -307,7 +309,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "markdown", "latex"), default="text", help="how to print the steps"
     )
     explain.add_argument(
-        "--html", metavar="FILE", help="also write a page that steps through the backward pass"
+        "--html", metavar="FILE", help="also write a page that steps through the forward and backward pass"
+    )
+    explain.add_argument(
+        "--quiz", action="store_true", help="make the --html page an exercise: type each answer, then check"
+    )
+    explain.add_argument(
+        "--lr", type=_positive_float, help="also show the SGD update of every variable: w <- w - lr * dout/dw"
+    )
+    explain.add_argument(
+        "--params", metavar="NAMES", help="the variables --lr updates, comma separated (default: all of them)"
+    )
+    explain.add_argument(
+        "--digits", type=_count(17), default=4, help="significant digits of the numbers shown (default 4)"
     )
 
     # the choices are the library's own tables, so a new loss or optimizer appears here by itself
@@ -429,14 +443,29 @@ def _explain(args: argparse.Namespace) -> int:
     from micrograd.explain import explain
 
     html = _suffix(args.html, ("html", "htm"), "--html") if args.html else None
+    if args.quiz and html is None:
+        raise UsageError("--quiz makes the --html page an exercise; add --html FILE")
+    if args.params is not None and args.lr is None:
+        raise UsageError("--params names the variables --lr updates; add --lr")
     if html is not None:
         check_writable(html)  # before the explanation is printed
-    out, _ = build(args.expression, args.values)
-    explanation = explain(out)
+    out, leaves = build(args.expression, args.values)
+    params = None
+    if args.params is not None:
+        names = [name.strip() for name in args.params.split(",") if name.strip()]
+        unknown = [name for name in names if name not in leaves]
+        if unknown or not names:
+            raise UsageError(
+                f"--params {args.params}: {', '.join(map(repr, unknown)) or 'no names'} "
+                f"{'is not a variable' if len(unknown) == 1 else 'are not variables'}; the variables are "
+                f"{', '.join(leaves)}"
+            )
+        params = [leaves[name] for name in names]
+    explanation = explain(out, lr=args.lr, params=params, digits=args.digits)
     render = {"text": explanation.to_text, "markdown": explanation.to_markdown, "latex": explanation.to_latex}
     print(render[args.format]())
     if html is not None:
-        explanation.to_html(html)
+        explanation.to_html(html, quiz=args.quiz)
         print(f"wrote {html}", file=sys.stderr)
     return 0
 

@@ -164,7 +164,11 @@ class Formula:
     # -- writing --------------------------------------------------------------------------------
 
     def text(self, values: Substitute | None = None, number: NumberFormat = _default_number) -> str:
-        """The formula as plain text, ``^`` for powers; symbols replaced by ``values`` (names or numbers)."""
+        """The formula as plain text, ``^`` for powers; symbols replaced by ``values`` (names or numbers).
+
+        ``number`` formats the substituted numbers; the formula's own literals (the 1 and 2 of
+        ``1 - out**2``) are written as they are.
+        """
         return self._write(self._root, values or {}, number, tex=False)[0]
 
     def tex(self, values: Substitute | None = None, number: NumberFormat = _default_number) -> str:
@@ -173,9 +177,8 @@ class Formula:
 
     def _write(self, node: _Node, values: Substitute, number: NumberFormat, tex: bool) -> tuple[str, int]:
         """The text of ``node`` and how tightly it binds (to decide on parentheses around it)."""
-        if node.kind == "num":
-            text = number(node.value)
-            return text, _PREC["neg"] if text.startswith("-") else _PREC["atom"]
+        if node.kind == "num":  # a literal of the formula (the 1 and 2 of 1 - out**2): written as is
+            return _default_number(node.value), _PREC["atom"]
         if node.kind == "sym":
             value = values.get(node.value, node.value)
             if isinstance(value, str):
@@ -218,14 +221,20 @@ class Formula:
         left = left if lp >= prec else f"({left})"
         # the right operand of - and / also needs parentheses at equal strength: a - (b - c)
         right = right if rp > prec or (rp == prec and op in "+*") else f"({right})"
+        if rp == _PREC["neg"] and not tex:  # x - (-3), 2 * (-0.5): never two signs in a row
+            right = f"({right})"
         symbol = {"*": r" \cdot " if tex else " * "}.get(op, f" {op} ")
         return f"{left}{symbol}{right}", prec
+
+
+# marks that keep a name one word: L0.N1, w_1, x1#2 (a sample), W[0][1]
+_WORD_MARKS = str.maketrans("", "", "._#[]")
 
 
 def _atomic(text: str, tex: bool) -> bool:
     """Whether a substituted name needs no parentheses: one word, e.g. ``x1``, ``L0.N1``, ``w_{1}``."""
     if tex:
         return not any(ch in text for ch in " +-*/^") or text.startswith("\\left(")
-    return text.replace(".", "").replace("_", "").isalnum() or (
+    return text.translate(_WORD_MARKS).isalnum() or (
         text.startswith("(") and text.endswith(")")
     )

@@ -61,15 +61,15 @@ class Mutant:
 
 def final_grads_on_every_page_step(source: str) -> str | None:
     """explain's HTML page: each step shows a node's FINAL gradient (its .grad after the whole pass)
-    instead of the gradient after that step. Written against to_html reading ``term.grad_after``;
-    None once the page is built differently (update this function then)."""
-    start = source.find("def to_html(")
+    instead of the gradient after that step. Written against render_html's ``_data`` reading
+    ``t.grad_after``; None once the page is built differently (update this function then)."""
+    start = source.find("def _data(")
     if start < 0:
         return None
     end = source.find("\n    def ", start + 1)
     end = len(source) if end < 0 else end
     body = source[start:end]
-    mutated = re.sub(r"term\.grad_after\b", "term.operand.grad", body)
+    mutated = re.sub(r"\bt\.grad_after\b", "t.operand.grad", body)
     if mutated == body:
         return None
     return source[:start] + mutated + source[end:]
@@ -102,7 +102,7 @@ MUTANTS = [
            "    make_rng(seed).shuffle(order)\n    val, train", "    val, train", "data"),
     mutant("cli: the held-out accuracy is computed on the training set", "cli",
            "accuracy(model, X_val, y_val)", "accuracy(model, X, y)", "cli"),
-    mutant("explain: the HTML page shows the final gradients at every step", "explain",
+    mutant("explain: the HTML page shows the final gradients at every step", "explain/render_html",
            final_grads_on_every_page_step, None, "explain", "explain_browser"),
     mutant("cli: --batch-size is ignored", "cli", "batch_size=args.batch_size,", "batch_size=None,", "cli"),
     # -- engine: the rule table and the backward pass ------------------------------------------------

@@ -94,13 +94,41 @@ def test_draw_svg_shows_every_variable_with_its_value_and_gradient(capsys, tmp_p
 def test_explain_prints_the_chain_rule_in_numbers(capsys):
     status, out, _ = cli(capsys, "explain", NEURON, *NEURON_VALUES)
     assert status == 0
-    assert "dout/dx1 += " in out and "= 0.5000 * -3.0000 = -1.5000" in out
+    # by hand: dout/dn = 1 - tanh^2 = 0.5 reaches x1*w1, whose local derivative for x1 is w1 = -3
+    assert "dout/dx1 += dout/dn1 * \u2202n1/\u2202x1 = 0.5000 * (-3.000) = -1.500" in out
+    assert "\u2202out/\u2202n4 = 1 - out^2 = 1 - 0.7071^2 = 0.5000" in out  # the formula, then the numbers
     assert "dout/db += " in out
+
+
+def test_explain_shows_the_update_step_with_the_learning_rate(capsys):
+    lesson = ["(w*x - t)**2", "w=0.5", "x=2", "t=3", "--lr", "0.1", "--params", "w"]
+    status, out, _ = cli(capsys, "explain", *lesson)
+    assert status == 0
+    # by hand: d/dw (wx - t)^2 = 2 (wx - t) x = 2 * (1 - 3) * 2 = -8, so w <- 0.5 - 0.1 * (-8) = 1.3
+    assert "w <- w - 0.1 * dout/dw = 0.5000 - 0.1 * (-8.000) = 1.300" in out
+    assert "x <- " not in out  # --params w: only w is updated
+    status, out, _ = cli(capsys, "explain", "w*x", "w=0.5", "x=2", "--digits", "6")
+    assert "dout/dw += dout/dout * \u2202out/\u2202w = 1.00000 * 2.00000 = 2.00000" in out
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--quiz"], "--quiz makes the --html page an exercise"),
+        (["--params", "w"], "add --lr"),
+        (["--lr", "0.1", "--params", "w,q"], "'q' is not a variable; the variables are w, x"),
+        (["--digits", "0"], "0 is out of range: use 1 .. 17"),
+        (["--lr", "-1"], "'-1' must be a finite number > 0"),
+    ],
+)
+def test_explain_refuses_bad_lesson_options(capsys, args, message):
+    status, _, err = cli(capsys, "explain", "w*x", "w=0.5", "x=2", *args)
+    assert status == 2 and message in err
 
 
 @pytest.mark.parametrize(
     "format,marker",
-    [("text", "Step 1/5"), ("markdown", "| operand |"), ("latex", "\\frac{\\partial \\text{out}}")],
+    [("text", "Step 1/5"), ("markdown", "#### Step 1/5"), ("latex", "\\frac{\\partial \\mathrm{out}}")],
 )
 def test_explain_prints_each_format(capsys, format, marker):
     status, out, _ = cli(capsys, "explain", NEURON, *NEURON_VALUES, "--format", format)

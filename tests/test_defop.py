@@ -126,7 +126,7 @@ def test_a_new_op_can_be_used_in_cli_expressions(op_table, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "sinh" in out
-    assert f"{math.cosh(0.5) * 2:.4f}" in out  # d out/dw = cosh(x w) * x, by hand
+    assert f"{math.cosh(0.5) * 2:.4g}" in out  # d out/dw = cosh(x w) * x, by hand (4 significant digits)
 
 
 def test_a_new_op_of_two_operands(op_table):

@@ -188,13 +188,13 @@ def test_the_page_shows_the_recorded_training_state_at_each_step(page, run):
 
 def test_play_advances_the_step_and_the_screenshot_is_not_blank(page, tmp_path):
     assert shown(page)["slider"] == 0
-    page.click("play")
+    page.click("#play")
     deadline = time.monotonic() + 10
     while shown(page)["slider"] < 2:
         assert time.monotonic() < deadline, "play did not advance the step"
         time.sleep(0.1)
     assert shown(page)["counter"] != f"step 0 / {STEPS}"
-    page.click("play")  # pause
+    page.click("#play")  # pause
     paused = shown(page)["slider"]
     time.sleep(1.0)
     assert shown(page)["slider"] == paused

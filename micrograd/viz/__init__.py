@@ -10,6 +10,7 @@ from micrograd.fmt import HIGHLIGHT, INK, ROLE_COLORS, format_constant, format_n
 from micrograd.viz.cost import Cost, estimate_cost
 from micrograd.viz.dot import (
     FONT_SIZE,
+    INSTALL_HINT,
     MAX_LABEL_CHARS,
     MAX_SECONDS,
     RENDER_FORMATS,
@@ -28,6 +29,7 @@ __all__ = [
     "FONT_SIZE",
     "HIGHLIGHT",
     "INK",
+    "INSTALL_HINT",
     "MAX_LABEL_CHARS",
     "MAX_SECONDS",
     "RENDER_FORMATS",
