@@ -124,13 +124,15 @@ def test_teach_one_neuron_shows_each_step_with_the_hand_derived_numbers(executed
     assert boxes["w1"] == ["w1", "data -3.0000", "grad 1.0000"]
     assert boxes["w2"] == ["w2", "data 1.0000", "grad 0.0000"]  # 0.5 * x2 = 0
     (explain_cell,) = tagged(notebook, "explain")
-    # NOTE for the lead: explain's Explanation has no rich display yet, so the cell prints its text.
-    # When `_repr_html_`/`_repr_markdown_` land, end the cell with `steps` instead of `print(steps)`
-    # and assert here that its outputs hold "text/html" (and "text/markdown") with these numbers.
-    text = stdout_of(explain_cell)
-    assert re.search(r"Step 1/\d+: out = tanh\(n\)", text)
-    assert "dout/dx1 += dout/dn1 * dn1/dx1 = 0.5000 * -3.0000 = -1.5000" in text
-    assert "dout/dw1 += dout/dn1 * dn1/dw1 = 0.5000 * 2.0000 = 1.0000" in text
+    # the Explanation shows itself: the stepping widget (HTML, nothing loaded from the network) and
+    # its Markdown, each with the hand-derived steps: tanh' = 1 - out^2 = 0.5, then 0.5 * w1, 0.5 * x1
+    (page,) = outputs_of(explain_cell, "text/html")
+    (markdown,) = outputs_of(explain_cell, "text/markdown")
+    for shown in (html.unescape(page), markdown):
+        assert "∂out/∂n = 1 - out^2 = 1 - 0.7071^2 = 0.5000" in shown
+        assert "dout/dx1 += dout/dn1 * ∂n1/∂x1 = 0.5000 * (-3.000) = -1.500" in shown
+        assert "dout/dw1 += dout/dn1 * ∂n1/∂w1 = 0.5000 * 2.000 = 1.000" in shown
+    assert "<script" in page and not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
     (check,) = tagged(notebook, "check")
     assert stdout_of(check).splitlines() == [
         "1 - out^2 = 0.5000",

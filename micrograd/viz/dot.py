@@ -43,6 +43,8 @@ MAX_DPI = 192.0  # a small graph is drawn sharp, at most twice Graphviz's defaul
 DOT_TIMEOUT = 120.0
 # draw_dot refuses a graph whose layout dot is predicted to take longer than this (seconds).
 MAX_SECONDS = 5.0
+# What a missing `dot` message says: the install command for the system this runs on.
+INSTALL_HINT = dot_install_hint()
 
 class GraphvizNotFound(RuntimeError):
     """Graphviz's ``dot`` program is not installed, so a graph cannot be turned into an image."""
@@ -61,14 +63,14 @@ class Graph(graphviz.Digraph):
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound as exc:
             raise GraphvizNotFound(
-                f"Graphviz's `dot` program could not be run ({exc}). {dot_install_hint()}"
+                f"Graphviz's `dot` program could not be run ({exc}). {INSTALL_HINT}"
             ) from exc
 
 
 def _need_dot() -> None:
     if shutil.which("dot") is None:
         raise GraphvizNotFound(
-            f"Graphviz's `dot` program is not on the PATH, so the graph cannot be drawn. {dot_install_hint()}"
+            f"Graphviz's `dot` program is not on the PATH, so the graph cannot be drawn. {INSTALL_HINT}"
         )
 
 
@@ -468,7 +470,7 @@ def _run(command: list[str], source: str) -> bytes:
         ) from None
     except FileNotFoundError as exc:
         raise GraphvizNotFound(
-            f"Graphviz's `{command[0]}` could not be run ({exc}). {dot_install_hint()}"
+            f"Graphviz's `{command[0]}` could not be run ({exc}). {INSTALL_HINT}"
         ) from exc
     if done.returncode != 0:
         raise RuntimeError(
