@@ -10,7 +10,10 @@ BIN := $(VENV)/bin
 demo: $(VENV)/.demo-deps system-dot
 	$(BIN)/micrograd demo
 
+# First the smoke suite under every Python 3.10 to 3.13 found (each in a bare venv of its own,
+# made once), then the whole suite under the .venv's Python.
 test: $(VENV)/.test-deps system-dot system-chromium system-latex
+	$(BIN)/python tests/smoke/run.py $(VENV)/smoke
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test-deps
@@ -61,10 +64,16 @@ $(BIN)/python:
 	    echo "micrograd needs Python's venv module. Install it with:  sudo apt-get install -y python3-venv"; exit 1; \
 	  fi; }
 
+# Up to 0.1.0 the distribution was called micrograd, the classic project's name: a .venv made then
+# still records it, and two records of one package would share (and remove) each other's files.
+FORGET_OLD_NAME = $(BIN)/python -m pip uninstall -q -y micrograd 2>/dev/null || true
+
 $(VENV)/.demo-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[plot]'
+	@$(FORGET_OLD_NAME)
+	$(BIN)/python -m pip install -q -e .
 	@touch $@
 
 $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
+	@$(FORGET_OLD_NAME)
 	$(BIN)/python -m pip install -q -e '.[test,dev]'
 	@touch $@ $(VENV)/.demo-deps

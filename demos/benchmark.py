@@ -495,6 +495,20 @@ def bytes_per_node(n: int) -> float:
     return used / n
 
 
+def bytes_per_made_value(n: int) -> tuple[float, float]:
+    """A Value made by the user (a parameter, an input): it may take attributes of its own (p.m = 0),
+    so it carries an attribute dictionary, made when the first attribute is set."""
+    tracemalloc.start()
+    values = [Value(float(i)) for i in range(n)]
+    used, _ = tracemalloc.get_traced_memory()
+    for v in values:
+        v.m = 0.0
+    with_attribute, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del values
+    return (used - n * 8) / n, (with_attribute - n * 8) / n  # less the list's pointers
+
+
 def backward_seconds_per_node(n: int, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -576,7 +590,10 @@ def main(argv: list[str] | None = None) -> int:
     large = backward_seconds_per_node(n_large, 1 if args.quick else 3)
     print("\n| eager engine: memory and scaling (CPU time) | value |")
     print("|---|---:|")
-    print(f"| bytes per elementary node (chain of * and +) | {per_node:.1f} |")
+    made, with_attribute = bytes_per_made_value(n_small)
+    print(f"| bytes per elementary node (chain of * and +), what ops build | {per_node:.1f} |")
+    print(f"| bytes per Value the user makes (a leaf: may take attributes) | {made:.1f} |")
+    print(f"| the same, after one attribute is set (p.m = 0.0) | {with_attribute:.1f} |")
     print(f"| backward, {n_small:,}-node chain | {small * 1e9:.0f} ns per node |")
     print(f"| backward, {n_large:,}-node chain | {large * 1e9:.0f} ns per node |")
     print(f"| per-node time ratio, {n_large:,} / {n_small:,} | {large / small:.2f} |")

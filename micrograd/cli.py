@@ -8,7 +8,10 @@ Expressions go through ``micrograd.parser`` and are never run as Python code.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
+import re
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +20,7 @@ from typing import Any, NoReturn
 
 from micrograd import __version__
 from micrograd.files import check_writable
+from micrograd.install import dot_install_command, dot_install_hint, has_dot, missing_dependency
 from micrograd.nn import MAX_LAYERS, MAX_PARAMETERS
 from micrograd.parser import ExpressionError, build
 
@@ -76,10 +80,16 @@ MAX_PRODUCTS_PER_STEP = 50_000_000
 MAX_TRACED_PRODUCTS = 15_000_000
 MAX_HIDDEN_LAYERS = MAX_LAYERS - 1  # a saved model has at most MAX_LAYERS, the output layer included
 
+# argparse reads an argument that starts with '-' as an option unless it looks like a negative number
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 # `draw` refuses an expression whose graph dot is predicted to take longer than this (seconds).
 DRAW_SECONDS = 5.0
 
 ONE_OUTPUT_LOSSES = ("hinge", "bce")  # a score per sample: two classes only
+
+# What `micrograd demo` writes into --out: the pictures Graphviz's dot draws, then the rest.
+DEMO_GRAPH_FILES = ("neuron.svg", "neuron.png", "neuron_backprop.html")
+DEMO_OTHER_FILES = ("moons_boundary.png", "moons_loss.png", "moons_model.json")
 
 
 class UsageError(Exception):
@@ -399,6 +409,7 @@ def _draw(args: argparse.Namespace) -> int:
     from micrograd.viz import RENDER_FORMATS, TooLargeToDraw, render
 
     output = _suffix(args.output, RENDER_FORMATS, "-o")
+    check_writable(output)
     out, leaves = build(args.expression, args.values)
     unknown = [name for name in args.params if name not in leaves]
     if unknown:
@@ -436,6 +447,8 @@ def _explain(args: argparse.Namespace) -> int:
         raise UsageError("--quiz makes the --html page an exercise; add --html FILE")
     if args.params is not None and args.lr is None:
         raise UsageError("--params names the variables --lr updates; add --lr")
+    if html is not None:
+        check_writable(html)  # before the explanation is printed
     out, leaves = build(args.expression, args.values)
     params = None
     if args.params is not None:
@@ -473,7 +486,7 @@ def _outputs(loss: str, classes: int) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from micrograd.plots import PLOT_FORMATS
+    from micrograd.plots import PLOT_FORMATS, check_matplotlib
 
     plot = _suffix(args.plot, PLOT_FORMATS, "--plot") if args.plot else None
     loss_plot = _suffix(args.loss_plot, PLOT_FORMATS, "--loss-plot") if args.loss_plot else None
@@ -482,6 +495,8 @@ def _train(args: argparse.Namespace) -> int:
     for path in (plot, loss_plot, save, page):
         if path is not None:
             check_writable(path)  # before training, not after it
+    if plot is not None or loss_plot is not None:
+        check_matplotlib()
     if args.dataset == "digits" and args.samples is not None:
         raise UsageError("--samples: digits has a fixed size (1797 images); drop --samples")
     # every option left out takes the dataset's default
@@ -494,7 +509,7 @@ def _train(args: argparse.Namespace) -> int:
         from micrograd.training import fit
     from micrograd.data import train_val_split
     from micrograd.nn import MLP
-    from micrograd.training import accuracy
+    from micrograd.training import TrainingDiverged, accuracy
 
     X, y = _load_dataset(args.dataset, args.samples, args.seed)
     classes = max(y) + 1
@@ -550,8 +565,11 @@ def _train(args: argparse.Namespace) -> int:
             seed=args.seed,
             callback=recorder,
         )
-    except ArithmeticError as exc:  # the weights grew past the float range: the step size is too large
-        raise ArithmeticError(f"training diverged ({exc}); try a smaller --lr") from None
+    except TrainingDiverged as exc:  # the steps are too large: say so in the command's terms
+        smaller = f", e.g. --lr {exc.lr / 10:g}" if exc.lr else ""
+        raise ArithmeticError(  # exit status 1, as for any run that fails
+            f"training diverged at step {exc.step} of {exc.steps}: {exc.reason}; try a smaller --lr{smaller}"
+        ) from None
     seconds = time.perf_counter() - start
     steps = f"{args.steps} step{'' if args.steps == 1 else 's'}"
     report = f"after {steps} ({seconds:.1f} s): loss {history.loss[-1]:.4f}, "
@@ -636,7 +654,7 @@ def _compiled_fit() -> Callable[..., Any]:
     try:
         import numpy  # noqa: F401
     except ImportError:
-        raise EnvironmentProblem("--compile needs numpy: pip install 'micrograd[fast]'") from None
+        raise EnvironmentProblem(missing_dependency("numpy", "--compile")) from None
     from micrograd.compile import fit_compiled
 
     return fit_compiled
@@ -647,11 +665,20 @@ def _demo(args: argparse.Namespace) -> int:
     from micrograd.engine import topological_order
     from micrograd.explain import explain
     from micrograd.nn import MLP
-    from micrograd.plots import decision_boundary, loss_curve
+    from micrograd.plots import check_matplotlib, decision_boundary, loss_curve
     from micrograd.training import accuracy, fit
     from micrograd.viz import render
 
     out_dir = Path(args.out)
+    graphs = [out_dir / name for name in DEMO_GRAPH_FILES]
+    others = [out_dir / name for name in DEMO_OTHER_FILES]
+    for path in graphs + others:
+        check_writable(path)  # before the tour: a bad --out costs nothing
+    check_matplotlib()
+    if not has_dot():  # no Python package ships `dot`: the tour goes on without the pictures it draws
+        print(f"Graphviz's `dot` is not installed, so {', '.join(p.name for p in graphs)} are skipped.")
+        print(dot_install_hint())
+        graphs = []
     written: list[Path] = []
     started = time.perf_counter()
 
@@ -662,14 +689,15 @@ def _demo(args: argparse.Namespace) -> int:
     out, _ = build(NEURON, NEURON_VALUES)
     explanation = explain(out)
     print(explanation.to_text())
-    params = [leaf for leaf in topological_order(out) if leaf.label in ("w1", "w2", "b")]
-    written.append(render(out, out_dir / "neuron.svg", params=params))
-    written.append(render(out, out_dir / "neuron.png", params=params))
-    html = out_dir / "neuron_backprop.html"
-    explanation.to_html(html)
-    written.append(html)
-    print(f"\nIts graph, with every value and gradient: {written[0]} and {written[1]}")
-    print(f"A page that steps through the backward pass (open it in a browser): {html}")
+    if graphs:
+        svg, png, html = graphs
+        params = [leaf for leaf in topological_order(out) if leaf.label in ("w1", "w2", "b")]
+        written.append(render(out, svg, params=params))
+        written.append(render(out, png, params=params))
+        explanation.to_html(html)
+        written.append(html)
+        print(f"\nIts graph, with every value and gradient: {svg} and {png}")
+        print(f"A page that steps through the backward pass (open it in a browser): {html}")
     print('Try your own:  micrograd explain "x*x + x" x=3')
     print(f'               micrograd draw "{NEURON}" {NEURON_ARGS} --params w1,w2,b -o neuron.png')
 
@@ -680,17 +708,17 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Hinge loss + 1e-4 L2, SGD with lr 1.0 decaying linearly to 0.1, {args.steps} full-batch steps.\n")
     history = fit(model, X, y, loss="hinge", steps=args.steps, progress=True, seed=CLASSIC_SEED)
     print(f"\nloss {history.loss[-1]:.4f}, training accuracy {accuracy(model, X, y):.0%}")
-    written.append(
-        decision_boundary(model, X, y, out_dir / "moons_boundary.png", title="moons: decision boundary")
-    )
-    written.append(loss_curve(history, out_dir / "moons_loss.png", title="moons: hinge loss + L2"))
-    model_path = out_dir / "moons_model.json"
+    boundary, curve, model_path = others
+    written.append(decision_boundary(model, X, y, boundary, title="moons: decision boundary"))
+    written.append(loss_curve(history, curve, title="moons: hinge loss + L2"))
     model.save(model_path)
     written.append(model_path)
 
     _heading(f"Files written ({time.perf_counter() - started:.0f} s)")
     for path in written:
         print(f"  {path}  ({path.stat().st_size:,} bytes)")
+    if not graphs:
+        print(f"(the graphs and the backprop page need Graphviz's `dot`: {dot_install_command()})")
     print("\nNext: micrograd train spiral --hidden 32,32 --optimizer adam --lr 0.05 --plot spiral.png")
     return 0
 
@@ -699,6 +727,36 @@ def _describe(model: Any) -> str:
     """'MLP 2-16-16-1 (relu)': the layer sizes, not every neuron's repr."""
     hidden = model.activation if len(model.nouts) > 1 else "no hidden layer"
     return f"MLP {'-'.join(str(n) for n in [model.nin, *model.nouts])} ({hidden})"
+
+
+def _dash_expression_tip(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """For draw or explain with an expression that argparse would take for an option ("-x*y"): the
+    error, with the same command written with its options first and the expression after ``--``."""
+    if not argv or argv[0] not in ("draw", "explain") or "--" in argv:
+        return None
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    options = commands[argv[0]]._option_string_actions
+    option_tokens: list[str] = []
+    positionals: list[str] = []
+    tokens = iter(argv[1:])
+    for token in tokens:
+        name = token.split("=", 1)[0]
+        matches = [o for o in options if o == name or (name.startswith("--") and o.startswith(name))]
+        if len(matches) != 1:
+            positionals.append(token)
+            continue
+        option_tokens.append(token)
+        if "=" not in token and options[matches[0]].nargs != 0:
+            option_tokens.extend(list(itertools.islice(tokens, 1)))  # the option's value
+    # argparse reads a leading '-' as an option, unless the argument is a negative number or has a space
+    expression = positionals[0] if positionals else ""
+    if not expression.startswith("-") or " " in expression or _NEGATIVE_NUMBER.match(expression):
+        return None
+    command = shlex.join([PROG, argv[0], *option_tokens, "--", *positionals])
+    return (
+        f"{PROG} {argv[0]}: error: the expression {expression!r} starts with '-', which reads as an "
+        f"option; put it after --:  {command}"
+    )
 
 
 def _heading(text: str) -> None:
@@ -711,6 +769,11 @@ def _heading(text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    tip = _dash_expression_tip(parser, argv)
+    if tip:  # argparse would say only "unrecognized arguments: -x*y"
+        print(tip, file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
         parser.print_help(sys.stderr)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from numbers import Integral, Real
 from typing import Any
 
+from micrograd.install import require
+
 Point = list[float]
 Dataset = tuple[list[Point], list[int]]
 
@@ -201,15 +203,13 @@ def load_digits(seed: int = 0) -> Dataset:
     """scikit-learn's handwritten digits, shuffled by ``seed``: 1797 images of 8x8 pixels, classes 0..9.
 
     Each point is the 64 pixels row by row, scaled from 0..16 to [0, 1]. The data ships inside
-    scikit-learn (no download); it is the one dataset here that needs it: pip install 'micrograd[digits]'.
+    scikit-learn (no download); it is the one dataset here that needs it: the ``digits`` extra,
+    ``pip install 'micrograd-classroom[digits]'``.
     """
     rng = make_rng(seed)
-    try:
-        from sklearn.datasets import load_digits as sklearn_digits
-    except ImportError as exc:
-        raise ImportError(
-            "load_digits needs scikit-learn, which ships the digits images: pip install 'micrograd[digits]'"
-        ) from exc
+    require("sklearn", "load_digits", "digits", package="scikit-learn")  # it ships the images
+    from sklearn.datasets import load_digits as sklearn_digits
+
     digits = sklearn_digits()
     points = [[float(v) / 16.0 for v in row] for row in digits.data.tolist()]
     return _shuffled(points, [int(c) for c in digits.target.tolist()], rng)

@@ -233,9 +233,23 @@ def _alive(pid: int) -> bool:
 def _cannot_write(path: Path, exc: OSError) -> OSError:
     """The same kind of OSError, its message naming ``path`` and the reason in words."""
     blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    folder = next((p for p in path.parents if p.is_dir()), None)  # where the file (or its folder) goes
     if blocker is not None:
         reason = f"{blocker} is a file, not a directory"
+    elif folder is not None and exc.errno in _FOLDER_REASONS and exc.filename is not None:
+        # the OS's refusal of our temporary file or a folder (a refusal raised here has its own words)
+        reason = _FOLDER_REASONS[exc.errno].format(folder=folder)
     else:
         reason = exc.strerror or str(exc)
         reason = reason[:1].lower() + reason[1:]  # "Permission denied" reads "permission denied"
     return type(exc)(f"cannot write {path}: {reason}")
+
+
+# What an errno means when the folder is there: the OS's own words ("no such file or directory"
+# from /proc) name the temporary file's absence, not the cause.
+_FOLDER_REASONS = {
+    errno.ENOENT: "{folder} does not accept new files (a system or virtual file system, not a normal folder)",
+    errno.EACCES: "permission denied to write in {folder}",
+    errno.EPERM: "permission denied to write in {folder}",
+    errno.EROFS: "{folder} is on a read-only file system",
+}

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from micrograd.data import check_count, make_rng
 from micrograd.engine import Value, affine, affine_layer
 from micrograd.files import read_regular, write_atomic
+from micrograd.install import require
 
 if TYPE_CHECKING:  # torch is imported only inside the bridge functions
     import torch
@@ -377,7 +378,8 @@ class Layer(Module):
         return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
 
     def __repr__(self) -> str:
-        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+        """``Layer(2 -> 16 relu, 48 parameters)``: one line, however wide the layer."""
+        return f"Layer({self.nin} -> {self.nout} {self.activation}, {_count(self.parameters())})"
 
 
 class MLP(Module):
@@ -468,7 +470,9 @@ class MLP(Module):
         return model
 
     def __repr__(self) -> str:
-        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+        """``MLP(2 -> 16 relu -> 16 relu -> 1 linear, 337 parameters)``: one line, however big the net."""
+        sizes = " -> ".join(f"{layer.nout} {layer.activation}" for layer in self.layers)
+        return f"MLP({self.nin} -> {sizes}, {_count(self.parameters())})"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -621,6 +625,10 @@ def _check_weights(
     return values
 
 
+def _count(params: Sequence[Value]) -> str:
+    return f"{len(params):,} parameter{'' if len(params) == 1 else 's'}"
+
+
 def _describe(x: object) -> str:
     return f"a list of {len(x)}" if isinstance(x, list) else f"{type(x).__name__} {_short(x)}"
 
@@ -631,6 +639,7 @@ def _describe(x: object) -> str:
 
 def to_torch(model: MLP) -> torch.nn.Sequential:
     """An equivalent ``torch.nn.Sequential`` (Linear + activation modules) in float64, same weights."""
+    require("torch", "to_torch", "torch")
     import torch
 
     if not isinstance(model, MLP):
@@ -660,6 +669,7 @@ def from_torch(sequential: torch.nn.Sequential, fused: bool = True) -> MLP:
 
     The hidden layers must share one activation (an MLP has one); the output may have its own.
     """
+    require("torch", "from_torch", "torch")
     import torch
 
     if not isinstance(sequential, torch.nn.Sequential):

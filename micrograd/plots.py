@@ -1,6 +1,6 @@
-"""Pictures of training: a classifier's decision boundary and its loss curve (matplotlib, optional).
+"""Pictures of training: a classifier's decision boundary and its loss curve (matplotlib).
 
-matplotlib is imported inside each function (the ``plot`` extra), and figures are drawn on the
+matplotlib is imported inside each function (importing micrograd stays quick), and figures are drawn on the
 Agg canvas directly, so a plot never changes the backend of a notebook or a GUI session. Files are
 written atomically, by their suffix: .png, .svg or .pdf.
 """
@@ -17,6 +17,7 @@ from micrograd.data import check_count, check_dataset
 from micrograd.engine import Value, no_grad
 from micrograd.files import write_atomic
 from micrograd.fmt import POINT_COLORS, REGION_COLORS
+from micrograd.install import missing_dependency
 from micrograd.training import History, class_indices, predict
 
 if TYPE_CHECKING:
@@ -25,13 +26,20 @@ if TYPE_CHECKING:
 PLOT_FORMATS = ("png", "svg", "pdf")
 
 
+def check_matplotlib() -> None:
+    """Raise now the ImportError a plot would raise later: for work that runs long before it draws."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(missing_dependency("matplotlib", "a plot")) from exc
+
+
 def new_figure(width: float = 6.0, height: float = 5.0) -> Figure:
     """A Figure of ``width`` x ``height`` inches on its own Agg canvas: pyplot's backend is left alone."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError("plots need matplotlib: pip install 'micrograd[plot]'") from exc
+    check_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(figure)
     return figure

@@ -10,6 +10,8 @@ from __future__ import annotations
 import gc
 import math
 import os
+import sys
+import warnings
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from tqdm import tqdm
 
 from micrograd.data import as_list, batches, check_count, check_dataset, make_rng
 from micrograd.engine import Value, no_grad
+from micrograd.install import MissingPackage, require
 from micrograd.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from micrograd.nn import Module
 from micrograd.optim import OPTIMIZERS, SGD, Optimizer, linear_decay
@@ -40,6 +43,29 @@ class History:
 
     def __len__(self) -> int:
         return len(self.loss)
+
+
+# Training has diverged when the loss passes this many times its first value (or this many, when it
+# started below 1): a step that large is the learning rate's doing, not a bad batch.
+DIVERGENCE = 1e6
+
+
+class TrainingDiverged(OverflowError):
+    """The loss stopped being finite, or grew past ``DIVERGENCE`` times its start: the steps are too large.
+
+    An OverflowError, so code that catches the engine's or the optimizer's overflow catches it too.
+
+    ``step`` is the 1-based step at which training stopped (of ``steps``), ``reason`` what the loss
+    did, ``lr`` the learning rate of the update before it (None at the first step) and ``history``
+    every step taken, the losses up to that one included.
+    """
+
+    def __init__(self, step: int, steps: int, reason: str, lr: float | None, history: History) -> None:
+        self.step, self.steps, self.reason, self.lr, self.history = step, steps, reason, lr, history
+        with_lr = f" (learning rate {lr:g})" if lr is not None else ""
+        super().__init__(
+            f"training diverged at step {step} of {steps}{with_lr}: {reason}; lower the learning rate"
+        )
 
 
 @contextmanager
@@ -259,26 +285,81 @@ def run_steps(
             epoch += 1
 
     stream = minibatches() if batch_size is not None else None
-    bar = tqdm(range(steps), disable=not progress, desc=desc, unit="step")
-    for k in bar:
-        xb, idx = (X, range(len(X))) if stream is None else next(stream)
-        model.zero_grad()
-        opt.zero_grad()  # also any parameters the optimizer holds beyond the model's
-        with gc_paused():
-            loss_value, predicted = step(xb, idx)
-        opt.step()
-        hits = sum(p == classes[i] for p, i in zip(predicted, idx))
-        history.loss.append(loss_value)
-        history.accuracy.append(hits / len(idx))
-        history.lr.append(opt.lr)
-        if validation is not None:
-            history.val_accuracy.append(accuracy(model, *validation))  # type: ignore[arg-type]
-        if progress:
-            bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{history.accuracy[-1]:.0%}", refresh=False)
-        if callback is not None:
-            callback(k, history)
-    bar.close()
+    bar = progress_bar()(range(steps), disable=not progress, desc=desc, unit="step")
+    try:
+        for k in bar:
+            xb, idx = (X, range(len(X))) if stream is None else next(stream)
+            model.zero_grad()
+            opt.zero_grad()  # also any parameters the optimizer holds beyond the model's
+            try:
+                with gc_paused():
+                    loss_value, predicted = step(xb, idx)
+            except OverflowError as exc:
+                if k == 0:  # no update yet: the data or the model overflows, not the step size
+                    raise
+                raise _diverged(k, steps, str(exc), history) from exc
+            why = _divergence(loss_value, history.loss[0] if history.loss else loss_value)
+            if why:
+                history.loss.append(loss_value)
+                raise _diverged(k, steps, why, history)
+            history.loss.append(loss_value)
+            try:
+                opt.step()
+            except OverflowError as exc:  # the update itself leaves the float range: the step size
+                reason = str(exc).removesuffix("; lower the learning rate")  # the optimizer's own advice
+                raise TrainingDiverged(k + 1, steps, reason, opt.lr, history) from exc
+            hits = sum(p == classes[i] for p, i in zip(predicted, idx))
+            history.accuracy.append(hits / len(idx))
+            history.lr.append(opt.lr)
+            if validation is not None:
+                history.val_accuracy.append(accuracy(model, *validation))  # type: ignore[arg-type]
+            if progress:
+                bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{history.accuracy[-1]:.0%}", refresh=False)
+            if callback is not None:
+                callback(k, history)
+    finally:
+        bar.close()
     return history
+
+
+def _divergence(loss: float, first: float) -> str:
+    """Why ``loss`` shows divergence ('' if it does not): not finite, or grown past DIVERGENCE x ``first``."""
+    if not math.isfinite(loss):
+        return f"the loss is {loss}"
+    if abs(loss) > DIVERGENCE * max(abs(first), 1.0):
+        return f"the loss grew from {first:.4g} to {loss:.4g}, over {DIVERGENCE:g} times its start"
+    return ""
+
+
+def _diverged(k: int, steps: int, why: str, history: History) -> TrainingDiverged:
+    """The error for step ``k`` (0-based), naming the learning rate of the update that led there."""
+    return TrainingDiverged(k + 1, steps, why, history.lr[-1] if history.lr else None, history)
+
+
+_NOTEBOOK_HINT_SHOWN = False
+
+
+def progress_bar() -> type[tqdm]:
+    """The progress bar class for where we run: tqdm's widget in a Jupyter kernel, its text bar elsewhere.
+
+    The widget needs ipywidgets (the ``notebook`` extra); without it, a notebook gets the text bar
+    and one warning that says how to install it.
+    """
+    ipython = sys.modules.get("IPython")  # only a session that already runs IPython can be a notebook
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or "IPKernelApp" not in shell.config:
+        return tqdm
+    try:
+        require("ipywidgets", "fit's progress bar in a notebook", "notebook")
+    except MissingPackage as exc:
+        global _NOTEBOOK_HINT_SHOWN
+        if not _NOTEBOOK_HINT_SHOWN:
+            _NOTEBOOK_HINT_SHOWN = True
+            warnings.warn(f"{exc} (until then, a text bar)", stacklevel=3)
+        return tqdm
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    return notebook_tqdm
 
 
 def fit(
@@ -306,6 +387,11 @@ def fit(
     linearly to 0.1. Minibatches come from ``data.batches`` (epoch e shuffled with seed + e).
     ``callback(step, history)`` runs after every step (e.g. to draw the decision boundary).
     ``html``: also write a page that replays the training (``micrograd.live``; 2-D data).
+
+    Training that diverges stops with ``TrainingDiverged`` (an OverflowError) at the step where
+    the loss overflows or grows past ``DIVERGENCE`` (1e6) times its first value (1e6 when that was
+    below 1), rather than going on with weights that no longer mean anything; the error names the
+    step and the learning rate, and its ``history`` holds the steps taken.
     """
     if not callable(model) or not callable(getattr(model, "parameters", None)):
         raise TypeError(

@@ -276,6 +276,40 @@ def test_html_page_steps_through_the_lesson_with_buttons_and_keys_in_chromium(
     assert any(r > 200 and g < 90 and b < 90 for _, (r, g, b) in colors)  # the highlight red
 
 
+# The lecture graph (a = 2, b = -3, f = 2; c = a*b, d = c*f, e = a*4, L = d + e), by hand: every
+# value's data, and its grad after each backward step in the order backward takes the nodes
+# (L = d + e; e = a * 4; d = c * f; c = a * b). None: not reached yet, shown as 0.
+# Written as the page writes them: 4 significant digits, and 0 for a zero.
+LECTURE_DATA = {"a": "2.000", "b": "-3.000", "f": "2.000", "c": "-6.000", "d": "-12.00", "e": "8.000",
+                "L": "-4.000"}
+LECTURE_GRADS = [
+    {"L": "1.000"},
+    {"L": "1.000", "d": "1.000", "e": "1.000"},  # dL/dd = dL/de = 1
+    {"L": "1.000", "d": "1.000", "e": "1.000", "a": "4.000"},  # dL/da += dL/de * 4
+    {"L": "1.000", "d": "1.000", "e": "1.000", "a": "4.000", "c": "2.000", "f": "-6.000"},  # f, c
+    {"L": "1.000", "d": "1.000", "e": "1.000", "a": "-2.000", "c": "2.000", "f": "-6.000",
+     "b": "4.000"},  # dL/da += 2 * b = -6; dL/db = 2 * a
+]
+
+
+def test_every_box_of_the_page_shows_that_steps_values_at_every_step(tmp_path, browser, lecture_graph):
+    nodes = lecture_graph()
+    steps = explain(nodes["L"])
+    page_path = tmp_path / "steps.html"
+    steps.to_html(page_path)
+    page = Page(browser, page_path.as_uri())
+    for _ in range(len(steps.forward)):  # through the forward pass to the first backward step
+        page.click(".mg-next")
+    for k in range(1, len(steps) + 1):
+        assert page.state()[0] == f"Step {k} / {len(steps)}"
+        grads = LECTURE_GRADS[k]
+        for name, data in LECTURE_DATA.items():
+            shown = page.box(name)
+            assert shown == f"{name}|data {data}|grad {grads.get(name, '0')}", (k, name, shown)
+        if k < len(steps):
+            page.click(".mg-next")
+
+
 def test_a_link_opens_its_step(tmp_path, browser, lecture_graph):
     steps = explain(lecture_graph()["L"])
     page_path = tmp_path / "backprop.html"

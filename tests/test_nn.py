@@ -36,8 +36,19 @@ def test_classic_mlp_has_relu_hidden_layers_and_a_linear_output():
     # (2 + 1) * 16 + (16 + 1) * 16 + (16 + 1) * 1 weights and biases
     assert len(model.parameters()) == 337
     assert repr(model.layers[0].neurons[0]) == "ReLUNeuron(2)"
-    assert repr(model.layers[2]) == "Layer of [LinearNeuron(16)]"
-    assert repr(model).startswith("MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2),")
+
+
+def test_reprs_are_one_line_with_the_layer_sizes_and_the_parameter_count():
+    # what a notebook shows for a cell ending in `model`: the shape, not 33 neurons in a row
+    model = MLP(2, [16, 16, 1])
+    assert repr(model) == "MLP(2 -> 16 relu -> 16 relu -> 1 linear, 337 parameters)"
+    assert str(model) == repr(model)
+    assert repr(model.layers[0]) == "Layer(2 -> 16 relu, 48 parameters)"  # (2 + 1) * 16
+    assert repr(model.layers[2]) == "Layer(16 -> 1 linear, 17 parameters)"
+    assert repr(model.layers[2].neurons[0]) == "LinearNeuron(16)"
+    # 64*32 + 32 + 32*10 + 10 = 2410
+    assert repr(MLP(64, [32, 10], activation="tanh")) == "MLP(64 -> 32 tanh -> 10 linear, 2,410 parameters)"
+    assert repr(Layer(3, 1, activation="sigmoid")) == "Layer(3 -> 1 sigmoid, 4 parameters)"
 
 
 def test_a_one_neuron_output_layer_returns_a_single_value_and_wider_ones_a_list():

@@ -78,6 +78,11 @@ CASES = [
     ("x * x * y", lambda t: t["x"] * t["x"] * t["y"]),  # a variable used twice: contributions add up
     ("(x + 2*3) / (1 - 0.5) ** 2", lambda t: (t["x"] + 6.0) / 0.25),
     ("1.5e-3 * x + y", lambda t: 1.5e-3 * t["x"] + t["y"]),
+    ("sin(x) * cos(y)", lambda t: torch.sin(t["x"]) * torch.cos(t["y"])),
+    ("softplus(x - y)", lambda t: torch.nn.functional.softplus(t["x"] - t["y"])),
+    ("leaky_relu(y - x)", lambda t: torch.nn.functional.leaky_relu(t["y"] - t["x"], 0.01)),
+    ("max(x, y) * min(x, y * y)",
+     lambda t: torch.maximum(t["x"], t["y"]) * torch.minimum(t["x"], t["y"] ** 2)),
 ]
 
 
@@ -230,6 +235,8 @@ REFUSED = [
     ("(x + y).tanh()", "attribute access", 8),
     ("tanh(x, y)", "exactly one argument, got 2", 9),
     ("tanh()", "exactly one argument, got 0", 1),
+    ("max(x)", "exactly 2 arguments, got 1", 1),
+    ("max(x, y, x)", "exactly 2 arguments, got 3", 11),
     ("tanh(x=1)", "no keyword arguments", 6),
     ("tanh(*x)", "starred", 6),
     ("tanh + x", "tanh is a function", 1),

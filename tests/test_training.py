@@ -139,8 +139,8 @@ def test_the_classic_demo_notebook_runs_unchanged_and_prints_its_published_numbe
     assert 0 < Z.sum() < len(Z)  # the boundary crosses the plotted region: both classes are drawn
 
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith("MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2), ")
-    assert printed[0].endswith("ReLUNeuron(16)], Layer of [LinearNeuron(16)]]")
+    # print(model): the shape in one line (the classic printed its 33 neurons in a row)
+    assert printed[0] == "MLP(2 -> 16 relu -> 16 relu -> 1 linear, 337 parameters)"
     assert printed[1] == "number of parameters 337"
 
 

@@ -43,6 +43,13 @@ engine's own error, found by running that one call eagerly. The step differentia
 parameters only: it computes no gradient of the inputs, so it checks none.
 """
 
+try:
+    import numpy  # noqa: F401
+except ImportError as exc:  # pragma: no cover - numpy is a dependency of the package
+    from micrograd.install import missing_dependency
+
+    raise ImportError(missing_dependency("numpy", "micrograd.compile")) from exc
+
 from micrograd.compile.fit import TRACED_LOSSES, fit_compiled
 from micrograd.compile.ops import SEGMENT_SUMS, Vectorized, vectorized
 from micrograd.compile.schedule import CHAIN, LEVEL_COLOURS, Schedule, draw_levels, levels, schedule

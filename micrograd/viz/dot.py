@@ -27,6 +27,7 @@ import graphviz
 from micrograd.engine import Value
 from micrograd.files import write_atomic
 from micrograd.fmt import DIGITS, FONT, HIGHLIGHT, INK, MUTED, check_digits
+from micrograd.install import dot_install_hint
 from micrograd.viz.cost import Cost, estimate_cost
 from micrograd.viz.graph import Highlight, LegendEntry, Node, Picture, build, highlight_path
 
@@ -43,12 +44,8 @@ MAX_DPI = 192.0  # a small graph is drawn sharp, at most twice Graphviz's defaul
 DOT_TIMEOUT = 120.0
 # draw_dot refuses a graph whose layout dot is predicted to take longer than this (seconds).
 MAX_SECONDS = 5.0
-
-INSTALL_HINT = (
-    "Install Graphviz with:  sudo apt-get install -y graphviz   (or run `make demo`, which installs it), "
-    "then check that `dot -V` works."
-)
-
+# What a missing `dot` message says: the install command for the system this runs on.
+INSTALL_HINT = dot_install_hint()
 
 class GraphvizNotFound(RuntimeError):
     """Graphviz's ``dot`` program is not installed, so a graph cannot be turned into an image."""
@@ -577,7 +574,9 @@ def _run(command: list[str], source: str) -> bytes:
             "stopped; draw a part of the graph (an inner node), or collapse=True"
         ) from None
     except FileNotFoundError as exc:
-        raise GraphvizNotFound(f"Graphviz's `{command[0]}` could not be run ({exc}). {INSTALL_HINT}") from exc
+        raise GraphvizNotFound(
+            f"Graphviz's `{command[0]}` could not be run ({exc}). {INSTALL_HINT}"
+        ) from exc
     if done.returncode != 0:
         raise RuntimeError(
             f"Graphviz's {command[0]} failed (exit {done.returncode}): "
