@@ -90,7 +90,12 @@ def red(group: ET.Element, color: str) -> bool:
 
 
 def shown(x: float) -> str:
-    """A number as the pictures print it, by hand: 4 significant digits, trailing zeros kept
-    (Python's ``#.4g``), for 0.001 <= |x| < 10,000, where it is fixed notation."""
-    assert 1e-3 <= abs(x) < 1e4, f"{x} is outside the range this oracle covers"
+    """A number as the pictures print it, by hand: 4 significant digits, trailing zeros kept; fixed
+    notation (Python's ``#.4g``) for 0.001 <= |x| < 10,000, ``m.mmme-N`` below; 0 as ``0``."""
+    if x == 0:
+        return "0"
+    if abs(x) < 1e-3:
+        mantissa, exponent = f"{x:.3e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    assert abs(x) < 1e4, f"{x} is outside the range this oracle covers"
     return f"{x:#.4g}"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from drawing import shown
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
@@ -116,13 +117,14 @@ def test_teach_one_neuron_shows_each_step_with_the_hand_derived_numbers(executed
     assert data and float(data.group(1)) == pytest.approx(1 / math.sqrt(2), rel=1e-15)  # tanh(0.8814)
     before, after = (outputs_of(cell, "image/svg+xml") for cell in tagged(notebook, "graph"))
     # before backward every grad is 0; after it, tanh'(n) = 1 - out^2 = 0.5 times each operand's partner
-    assert value_boxes(before[0])["x1"] == ["x1", "data 2.0000", "grad 0.0000"]
+    # (4 significant digits, as explain writes them)
+    assert value_boxes(before[0])["x1"] == ["x1", "data 2.000", "grad 0"]
     boxes = value_boxes(after[0])
-    assert boxes["out"] == ["out", "data 0.7071", "grad 1.0000"]
+    assert boxes["out"] == ["out", "data 0.7071", "grad 1.000"]
     assert boxes["n"] == ["n", "data 0.8814", "grad 0.5000"]
-    assert boxes["x1"] == ["x1", "data 2.0000", "grad -1.5000"]
-    assert boxes["w1"] == ["w1", "data -3.0000", "grad 1.0000"]
-    assert boxes["w2"] == ["w2", "data 1.0000", "grad 0.0000"]  # 0.5 * x2 = 0
+    assert boxes["x1"] == ["x1", "data 2.000", "grad -1.500"]
+    assert boxes["w1"] == ["w1", "data -3.000", "grad 1.000"]
+    assert boxes["w2"] == ["w2", "data 1.000", "grad 0"]  # 0.5 * x2 = 0
     (explain_cell,) = tagged(notebook, "explain")
     # the Explanation shows itself: the stepping widget (HTML, nothing loaded from the network) and
     # its Markdown, each with the hand-derived steps: tanh' = 1 - out^2 = 0.5, then 0.5 * w1, 0.5 * x1
@@ -149,10 +151,10 @@ def test_draw_graphs_shows_every_graph_inline_with_the_two_paths_added(executed)
     # L = (a*b)*f + 4a = -4; dL/da = b*f + 4 = -2 (two paths), dL/db = a*f = 4, dL/dc = f = 2
     for svg in graphs[:2]:
         boxes = value_boxes(svg[0])
-        assert boxes["L"][1:] == ["data -4.0000", "grad 1.0000"]
-        assert boxes["a"][1:] == ["data 2.0000", "grad -2.0000"]
-        assert boxes["b"][1:] == ["data -3.0000", "grad 4.0000"]
-        assert boxes["c"][1:] == ["data -6.0000", "grad 2.0000"]
+        assert boxes["L"][1:] == ["data -4.000", "grad 1.000"]
+        assert boxes["a"][1:] == ["data 2.000", "grad -2.000"]
+        assert boxes["b"][1:] == ["data -3.000", "grad 4.000"]
+        assert boxes["c"][1:] == ["data -6.000", "grad 2.000"]
     # MLP(2, [2, 1], tanh, seed 0) on the sample [1, -0.5], loss (out - 1)^2: rebuilt here with the
     # same seed, each weight's gradient taken by central finite differences, the forward in floats
     model = MLP(2, [2, 1], activation="tanh", fused=False, seed=0)
@@ -167,26 +169,26 @@ def test_draw_graphs_shows_every_graph_inline_with_the_two_paths_added(executed)
         return (out - 1.0) ** 2
 
     network = value_boxes(graphs[2][0])
-    assert network["loss"][1] == f"data {loss_at():.4f}"
+    assert network["loss"][1] == f"data {shown(loss_at())}"
     for name, p in params.items():
         p.data += 1e-6
         up = loss_at()
         p.data -= 2e-6
         down = loss_at()
         p.data += 1e-6
-        assert network[name] == [name, f"data {p.data:.4f}", f"grad {(up - down) / 2e-6:.4f}"], name
+        assert network[name] == [name, f"data {shown(p.data)}", f"grad {shown((up - down) / 2e-6)}"], name
     # collapsed: one box per neuron, its output as the forward in floats computes it
     collapsed = value_boxes(graphs[3][0])
     hidden = [
         math.tanh(sum(w.data * x for w, x in zip(n.w, [1.0, -0.5])) + n.b.data)
         for n in model.layers[0].neurons
     ]
-    assert collapsed["L0.N0: tanh(w·x+b)"][1] == f"data {hidden[0]:.4f}"
-    assert collapsed["L0.N1: tanh(w·x+b)"][1] == f"data {hidden[1]:.4f}"
+    assert collapsed["L0.N0: tanh(w·x+b)"][1] == f"data {shown(hidden[0])}"
+    assert collapsed["L0.N1: tanh(w·x+b)"][1] == f"data {shown(hidden[1])}"
     assert "L1.N0: w·x+b" in collapsed and not any(label.startswith("L0.N0.w") for label in collapsed)
     (files,) = tagged(notebook, "files")
     assert stdout_of(files).split() == ["expression.svg", "network.png"]
-    assert "grad -2.0000" in html.unescape((cwd / "expression.svg").read_text())
+    assert ">grad -2.000<" in html.unescape((cwd / "expression.svg").read_text())
     assert (cwd / "network.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
