@@ -3,7 +3,8 @@
 - ``graph.py``: the picture as data (boxes, ops, edges; roles, names, ids, highlights, legend), a
   network laid out as one by what ``micrograd.network`` finds (from ``model.structure()``);
 - ``cost.py``: how long ``dot`` will take on a picture, predicted before it runs;
-- ``dot.py``: the picture as DOT text, and as an SVG, PNG or PDF file.
+- ``dot.py``: the picture as DOT text, and as an SVG, PNG or PDF file; ``Layout``: a graph laid out
+  once and drawn again, restyled, at the same positions (explain's step images).
 """
 
 from micrograd.fmt import HIGHLIGHT, INK, ROLE_COLORS, format_constant, format_number, node_names

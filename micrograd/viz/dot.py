@@ -5,9 +5,10 @@ through ``escape_label`` (labels are arbitrary user strings and must never break
 inject markup), and a graph that ``dot`` would spend more than a few seconds on is refused before
 ``dot`` runs, with the predicted time and how to draw it anyway (``cost.py`` predicts it).
 
-``render`` lays a graph out once with ``dot``; a PNG is then drawn from that layout (``neato -n2``
-keeps every position) at the resolution that fits a slide of 1920 x 1080 pixels, never below the
-one at which the smallest text is 10 pixels high.
+``render`` lays a graph out once with ``dot`` (``Layout``); a PNG is then drawn from that layout
+(``neato -n2`` keeps every position) at the resolution that fits a slide of 1920 x 1080 pixels,
+never below the one at which the smallest text is 10 pixels high. ``Layout`` draws restyled
+versions of one graph (explain's step images) at the positions of its one layout, the same way.
 """
 
 from __future__ import annotations
