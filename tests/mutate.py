@@ -192,7 +192,7 @@ MUTANTS = [
            "        if os.path.lexists(tmp):\n            os.unlink(tmp)\n", "", "files"),
     # -- training, data, plots, cli --------------------------------------------------------------------
     mutant("training: fit never zeroes the gradients", "training",
-           "        model.zero_grad()\n        opt.zero_grad()", "        pass", "training"),
+           "            model.zero_grad()\n            opt.zero_grad()", "            pass", "training"),
     mutant("training: k outputs predict the smallest logit", "training",
            "return max(range(len(out)), key=lambda j: out[j].data)",
            "return min(range(len(out)), key=lambda j: out[j].data)", "training"),
@@ -201,7 +201,8 @@ MUTANTS = [
     mutant("data: the lower moon is not lifted by 0.5", "data", "0.5 - math.sin(t)", "-math.sin(t)", "data"),
     mutant("plots: the two classes' fills are swapped", "plots",
            "ListedColormap(REGION_COLORS[:2])", "ListedColormap(REGION_COLORS[1::-1])", "plots"),
-    mutant("cli: --lr is ignored", "cli", "lr=args.lr,", "lr=None,", "cli"),
+    mutant("cli: --lr is ignored", "cli", "            lr=args.lr,\n            steps=args.steps,",
+           "            lr=None,\n            steps=args.steps,", "cli"),
     mutant("cli: --seed does not reach the data", "cli",
            "n_samples=samples, seed=seed)", "n_samples=samples, seed=1)", "cli"),
 ]  # fmt: skip
