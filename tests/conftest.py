@@ -1,10 +1,10 @@
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import settings
 
-from micrograd.engine import Value
+from micrograd.engine import FUNCTIONS, RULES, Value
 
 # Derandomized in CI, so a red run is reproduced by running it again.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
@@ -28,3 +28,17 @@ def _lecture_graph() -> dict[str, Value]:
 def lecture_graph() -> Callable[[], dict[str, Value]]:
     """Builds the lecture's small graph, its nodes by name; call it again for a fresh copy."""
     return _lecture_graph
+
+
+@pytest.fixture
+def op_table() -> Iterator[None]:
+    """Ops a test defines (defop, or a README block that calls it) are removed afterwards, so other
+    tests see the rule table, the function table and Value's methods as they were."""
+    rules, functions, attributes = dict(RULES), dict(FUNCTIONS), set(vars(Value))
+    yield
+    RULES.clear()
+    RULES.update(rules)
+    FUNCTIONS.clear()
+    FUNCTIONS.update(functions)
+    for name in set(vars(Value)) - attributes:
+        delattr(Value, name)

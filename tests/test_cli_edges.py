@@ -11,19 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from micrograd.cli import main
+from test_cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        status = main(list(args))
-    except SystemExit as exc:
-        status = exc.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 # ----------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import torch
 
 import micrograd
 from micrograd import Value, engine, grad, gradcheck
-from micrograd.engine import FUNCTIONS, RULES, NoRuleError, check_op, defop, exp, sin
+from micrograd.engine import RULES, NoRuleError, check_op, defop, exp, sin
 from micrograd.formula import Formula
 
 torch.set_default_dtype(torch.float64)
@@ -22,19 +22,6 @@ torch.set_default_dtype(torch.float64)
 
 def close(ours: float, theirs: float, rel: float = 1e-9) -> bool:
     return math.isclose(ours, theirs, rel_tol=rel, abs_tol=1e-12)
-
-
-@pytest.fixture
-def op_table():
-    """Ops a test defines are removed afterwards, so other tests see the table they expect."""
-    rules, functions, attributes = dict(RULES), dict(FUNCTIONS), set(vars(Value))
-    yield
-    RULES.clear()
-    RULES.update(rules)
-    FUNCTIONS.clear()
-    FUNCTIONS.update(functions)
-    for name in set(vars(Value)) - attributes:
-        delattr(Value, name)
 
 
 def define_sinh():

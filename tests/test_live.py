@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from test_cli import run
 from test_demos import REPO
 
 from micrograd.data import make_moons
@@ -146,21 +147,10 @@ def test_the_readme_pictures_are_drawn_by_their_script(tmp_path):
         assert colors is not None and len(colors) > 20, f"{name} is (nearly) one colour"
 
 
-def run_cli(*args, cwd):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "micrograd", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_micrograd_train_html_writes_the_page(tmp_path):
-    result = run_cli(
-        "train", "xor", "--steps", "8", "--frames", "5", "--html", "out/xor.html", "--quiet", cwd=tmp_path
+    result = run(
+        "train", "xor", "--steps", "8", "--frames", "5", "--html", "out/xor.html", "--quiet", cwd=tmp_path,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "wrote out/xor.html" in result.stdout
@@ -169,10 +159,10 @@ def test_micrograd_train_html_writes_the_page(tmp_path):
 
 
 def test_micrograd_train_html_refuses_what_it_cannot_draw_before_training(tmp_path):
-    result = run_cli("train", "moons", "--html", "train.txt", cwd=tmp_path)
+    result = run("train", "moons", "--html", "train.txt", cwd=tmp_path, timeout=300)
     assert (
         result.returncode == 2 and "--html train.txt: the file name must end in .html, .htm" in result.stderr
     )
-    result = run_cli("train", "moons", "--frames", "500", "--html", "t.html", cwd=tmp_path)
+    result = run("train", "moons", "--frames", "500", "--html", "t.html", cwd=tmp_path, timeout=300)
     assert result.returncode == 2 and "500 is out of range: use 1 .. 200" in result.stderr
     assert list(tmp_path.iterdir()) == []

@@ -4,8 +4,6 @@ import math
 import re
 from pathlib import Path
 
-from micrograd.engine import FUNCTIONS, RULES, Value
-
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -13,23 +11,14 @@ def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
 
 
-def test_readme_examples_run_and_print_the_numbers_they_claim(tmp_path, monkeypatch, capsys):
+def test_readme_examples_run_and_print_the_numbers_they_claim(tmp_path, monkeypatch, capsys, op_table):
     monkeypatch.chdir(tmp_path)  # they write out/..., moons.json
     blocks = python_blocks()
     assert len(blocks) >= 5
-    rules, functions, attributes = dict(RULES), dict(FUNCTIONS), set(vars(Value))
-    try:
-        for i, block in enumerate(blocks):
-            if block.lstrip().startswith('"*":'):  # the rule-table excerpt is a fragment, not a program
-                continue
-            exec(compile(block, f"README.md python block {i}", "exec"), {"__name__": f"readme_{i}"})
-    finally:  # the op the README adds is not left for other tests to find
-        RULES.clear()
-        RULES.update(rules)
-        FUNCTIONS.clear()
-        FUNCTIONS.update(functions)
-        for name in set(vars(Value)) - attributes:
-            delattr(Value, name)
+    for i, block in enumerate(blocks):  # op_table removes the op the README adds, afterwards
+        if block.lstrip().startswith('"*":'):  # the rule-table excerpt is a fragment, not a program
+            continue
+        exec(compile(block, f"README.md python block {i}", "exec"), {"__name__": f"readme_{i}"})
     out = capsys.readouterr().out
     # c = a*b + b^2 at a=2, b=-3: c = 3, dc/da = b = -3, dc/db = a + 2b = -4 (by hand); twice: -6 -8
     assert "3.0 -3.0 -4.0" in out and "-6.0 -8.0" in out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import random
 import subprocess
 import sys
 import time
@@ -17,21 +16,16 @@ import time
 import pytest
 from test_demos import DEMOS, REPO
 
+sys.path.insert(0, str(DEMOS))
+from dot_timing import random_expression  # noqa: E402  (the graphs dot's time was measured on)
+
+sys.path.remove(str(DEMOS))
+
 from micrograd.cli import NEURON, NEURON_VALUES
 from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.parser import build
 from micrograd.viz import MAX_SECONDS, TooLargeToDraw, draw_dot, render
-
-
-def random_expression(n: int, seed: int) -> Value:
-    """n ops reading earlier results at random (demos/dot_timing.py): dot took 16 s at n = 300."""
-    rng = random.Random(seed)
-    pool = [Value(rng.uniform(0.5, 1.5), label=f"x{i}") for i in range(4)]
-    for _ in range(n):
-        a, b = rng.choice(pool), rng.choice(pool[-8:])
-        pool.append(rng.choice([a + b, a * b, (a * b).tanh(), a - b]))
-    return pool[-1]
 
 
 def refused(root: Value, **options) -> TooLargeToDraw:
