@@ -111,24 +111,23 @@ def sign(a: Operand) -> float:
     return 1.0 if a > 0 else -1.0 if a < 0 else 0.0
 
 
+def split_linear(operands: Sequence[Any]) -> tuple[Sequence[Any], Sequence[Any], Any]:
+    """A linear node's operands ``(w_1..w_n, x_1..x_n, b)`` as (weights, inputs, bias)."""
+    n = (len(operands) - 1) // 2
+    return operands[:n], operands[n : 2 * n], operands[2 * n]
+
+
 def _linear(*wxb: float) -> float:
-    n = len(wxb) // 2
-    net = wxb[-1]
-    for w, x in zip(wxb[:n], wxb[n : 2 * n]):
+    weights, inputs, net = split_linear(wxb)
+    for w, x in zip(weights, inputs):
         net += w * x
     return net
 
 
 def _linear_local(*wxb_out: Operand) -> tuple[Operand, ...]:
-    # operands are (w_1..w_n, x_1..x_n, b): d net/d w_i = x_i, d net/d x_i = w_i, d net/d b = 1
-    n = (len(wxb_out) - 2) // 2
-    return (*wxb_out[n : 2 * n], *wxb_out[:n], 1.0)
-
-
-def split_linear(operands: Sequence[Any]) -> tuple[Sequence[Any], Sequence[Any], Any]:
-    """A linear node's operands ``(w_1..w_n, x_1..x_n, b)`` as (weights, inputs, bias)."""
-    n = (len(operands) - 1) // 2
-    return operands[:n], operands[n : 2 * n], operands[2 * n]
+    # d net/d w_i = x_i, d net/d x_i = w_i, d net/d b = 1
+    weights, inputs, _ = split_linear(wxb_out[:-1])
+    return (*inputs, *weights, 1.0)
 
 
 def _linear_accumulate(node: Value, upstream: float) -> None:

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from micrograd.compile.ops import Array, vectorized
-from micrograd.engine import RULES, Value, affine, no_grad
+from micrograd.engine import RULES, Value, affine, no_grad, split_linear
 
 ROUNDING = 2.0**-53  # the unit roundoff of a float: one addition errs by at most this, relatively
 # A sum computed in numpy's order is kept when its error bound is below this fraction of it;
@@ -174,9 +174,9 @@ class Kernel:
 
 def _evaluate_linear(data: list[float]) -> None:
     """Run a linear node (operands w_1..w_n, x_1..x_n, b) through the engine's own ``affine``."""
-    n = (len(data) - 1) // 2
+    weights, inputs, bias = split_linear(data)
     with no_grad():
-        affine([Value(v) for v in (*data[:n], data[-1])], [Value(v) for v in data[n : 2 * n]])
+        affine([Value(v) for v in (*weights, bias)], [Value(v) for v in inputs])
 
 
 def _finite_rows(*arrays: Array) -> Array:
