@@ -299,10 +299,9 @@ def run_steps(
                     raise
                 raise _diverged(k, steps, str(exc), history) from exc
             why = _divergence(loss_value, history.loss[0] if history.loss else loss_value)
-            if why:
-                history.loss.append(loss_value)
-                raise _diverged(k, steps, why, history)
             history.loss.append(loss_value)
+            if why:
+                raise _diverged(k, steps, why, history)
             try:
                 opt.step()
             except OverflowError as exc:  # the update itself leaves the float range: the step size
